@@ -1,0 +1,7 @@
+"""Allow ``python -m aslo``."""
+
+import sys
+
+from aslo.cli import main
+
+sys.exit(main())
