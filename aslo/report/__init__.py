@@ -1,0 +1,21 @@
+"""Table 1, Figure 1, the paper's numbers, the ours-vs-paper comparison and the claims verdicts.
+
+All aggregates are the mean over datasets of the per-dataset mean over seeds.
+"""
+
+from aslo.report.claims import ClaimRules, evaluate_claims, evaluate_paper_claims
+from aslo.report.figure1 import figure1_data, plot_figure1
+from aslo.report.paper import compare_with_paper, paper_table1
+from aslo.report.table1 import build_table1, write_table1
+
+__all__ = [
+    "ClaimRules",
+    "build_table1",
+    "compare_with_paper",
+    "evaluate_claims",
+    "evaluate_paper_claims",
+    "figure1_data",
+    "paper_table1",
+    "plot_figure1",
+    "write_table1",
+]

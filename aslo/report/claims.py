@@ -1,0 +1,132 @@
+"""The paper's qualitative claims, each checked by an explicit rule on the numbers.
+
+Claims 1-3 (Part 1, Table 1) are checked per model on a Table 1 frame, so the same rules run on
+our table and on the paper's own (:func:`evaluate_paper_claims`). Claim 4 (Part 2) compares each
+AS attack with its base attack per model, aggregated like Table 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from aslo.report.aggregate import aggregate, validate_summaries
+from aslo.report.paper import paper_table1
+from aslo.report.table1 import build_table1
+
+REPRODUCED, NOT_REPRODUCED, NOT_EVALUATED = "reproduced", "not reproduced", "not evaluated"
+CLAIM_COLUMNS = ("claim", "model", "verdict", "numbers", "rule")
+_EPS = 1e-9  # absorb float noise at a rule's boundary (e.g. 0.73 - 0.68)
+
+
+@dataclass(frozen=True)
+class ClaimRules:
+    """Tolerances that turn the paper's words into tests.
+
+    ``asr_tolerance``: "keeps ASR close" = within this absolute ASR of each comparator.
+    ``far_factor`` / ``far_margin``: "far above" = at least ``far_factor`` times and at least
+    ``far_margin`` more (close-to-0 counts).
+    """
+
+    asr_tolerance: float = 0.05
+    far_factor: float = 10.0
+    far_margin: float = 1.0
+
+    def __post_init__(self):
+        for name in ("asr_tolerance", "far_factor", "far_margin"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"ClaimRules.{name} must be a finite number >= 0, got {value!r}")
+
+
+def _fmt(value: float) -> str:
+    return "nan" if pd.isna(value) else f"{value:.4g}"
+
+
+def _verdict(values: list[float], holds: bool) -> str:
+    if any(pd.isna(v) for v in values):
+        return NOT_EVALUATED
+    return REPRODUCED if holds else NOT_REPRODUCED
+
+
+def claims_from_table1(table: pd.DataFrame, rules: ClaimRules | None = None) -> pd.DataFrame:
+    """Evaluate claims 1-3 on a Table 1 frame (ours or the paper's); one row per claim and model."""
+    rules = rules or ClaimRules()
+    others = ("L1", "L2", "No Reg.")
+    rows = []
+    for model in table.index.get_level_values("model").unique():
+        asr = table.loc[(model, "ASR")]
+        gaps = [abs(asr["ASL0"] - asr[o]) for o in others]
+        rows.append(dict(
+            claim="1: ASL0 keeps ASR close to L1, L2 and no regulariser",
+            model=model,
+            verdict=_verdict([asr["ASL0"], *(asr[o] for o in others)],
+                             all(g <= rules.asr_tolerance + _EPS for g in gaps)),
+            numbers=f"ASR ASL0={_fmt(asr['ASL0'])}; " + "; ".join(f"{o}={_fmt(asr[o])}" for o in others),
+            rule=f"|ASR(ASL0) - ASR(X)| <= {rules.asr_tolerance} for X in L1, L2, No Reg.",
+        ))
+        dist = table.loc[(model, "Mean Success Distance")]
+        rows.append(dict(
+            claim="2: ASL0 lowers the mean success distance",
+            model=model,
+            verdict=_verdict([dist["ASL0"], *(dist[o] for o in others)],
+                             all(dist["ASL0"] < dist[o] for o in others)),
+            numbers=f"MSD ASL0={_fmt(dist['ASL0'])}; " + "; ".join(f"{o}={_fmt(dist[o])}" for o in others),
+            rule="MSD(ASL0) < MSD(X) for X in L1, L2, No Reg. (strictly)",
+        ))
+        zero = table.loc[(model, "close to 0")]
+        far = [zero["ASL0"] >= rules.far_factor * zero[o] - _EPS and zero["ASL0"] - zero[o] >= rules.far_margin - _EPS
+               for o in ("L2", "No Reg.")]
+        rows.append(dict(
+            claim="3: ASL0 raises close-to-0 far above L2 and no regulariser",
+            model=model,
+            verdict=_verdict([zero["ASL0"], zero["L2"], zero["No Reg."]], all(far)),
+            numbers=f"close to 0 ASL0={_fmt(zero['ASL0'])}; L2={_fmt(zero['L2'])}; No Reg.={_fmt(zero['No Reg.'])}",
+            rule=f"C(ASL0) >= {rules.far_factor:g} x C(X) and C(ASL0) - C(X) >= {rules.far_margin:g} for X in L2, No Reg.",
+        ))
+    return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
+
+
+def claims_part2(summaries: pd.DataFrame, rules: ClaimRules | None = None) -> pd.DataFrame:
+    """Evaluate claim 4 (AS_GM_PGD vs GM_PGD, AS_CW vs CW) per model from cell summaries."""
+    rules = rules or ClaimRules()
+    metrics = ("asr", "mean_success_distance")
+    frame = validate_summaries(summaries, metrics)
+    agg = aggregate(frame, metrics).set_index(["model_label", "attack"])
+    rows = []
+    for model in agg.index.get_level_values("model_label").unique():
+        for base, adaptive in (("GM_PGD", "AS_GM_PGD"), ("CW", "AS_CW")):
+            def get(attack, metric):
+                return agg[metric].get((model, attack), np.nan)
+            asr_b, asr_a = get(base, "asr"), get(adaptive, "asr")
+            msd_b, msd_a = get(base, "mean_success_distance"), get(adaptive, "mean_success_distance")
+            holds = msd_a < msd_b and abs(asr_a - asr_b) <= rules.asr_tolerance + _EPS
+            rows.append(dict(
+                claim=f"4: AS lowers the success distance of {base} at similar ASR",
+                model=model,
+                verdict=_verdict([asr_b, asr_a, msd_b, msd_a], holds),
+                numbers=(f"MSD {adaptive}={_fmt(msd_a)}, {base}={_fmt(msd_b)}; "
+                         f"ASR {adaptive}={_fmt(asr_a)}, {base}={_fmt(asr_b)}"),
+                rule=f"MSD({adaptive}) < MSD({base}) and |ASR({adaptive}) - ASR({base})| <= {rules.asr_tolerance}",
+            ))
+    return pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
+
+
+def evaluate_claims(summaries: pd.DataFrame, rules: ClaimRules | None = None) -> pd.DataFrame:
+    """Evaluate the paper's claims 1-4 on our cell summaries.
+
+    Returns one row per (claim, model): claim, model, verdict ("reproduced", "not reproduced",
+    or "not evaluated" when an attack needed by the rule was not run), numbers (the values that
+    decide it) and rule (the test, with its tolerance). See :class:`ClaimRules`.
+    """
+    rules = rules or ClaimRules()
+    part1 = claims_from_table1(build_table1(summaries), rules)
+    part2 = claims_part2(summaries, rules)
+    return pd.concat([part1, part2], ignore_index=True)
+
+
+def evaluate_paper_claims(rules: ClaimRules | None = None) -> pd.DataFrame:
+    """Apply the rules of claims 1-3 to the paper's own Table 1 (to show the rules are fair)."""
+    return claims_from_table1(paper_table1(), rules)
