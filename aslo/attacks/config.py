@@ -1,0 +1,174 @@
+"""The validated configuration of one attack (loss + step rule + regulariser + loop settings)."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from dataclasses import dataclass
+
+LOSSES = ("cw", "ce_targeted")
+STEPS = ("adam", "pgd")
+REGULARISERS = ("none", "l1", "l2", "l2_batch", "asl0")
+IMPROVEMENT_RULES = ("either", "adversarial", "loss_decrease")
+RETURN_ITERATES = ("last", "best")
+
+
+@dataclass(frozen=True)
+class AttackConfig:
+    """Every setting of an attack, with the parent code's defaults.
+
+    Composition
+        ``loss``: ``"cw"`` (CW margin ``max(Z_ref - max_{j!=ref} Z_j, -kappa)`` w.r.t. the clean
+        prediction) or ``"ce_targeted"`` (cross-entropy towards a seeded random class different
+        from the clean prediction, as the parent code's GM_PGD). ``zero_loss_when_fooled``: the
+        parent's GM_PGD_L2 sets the per-sample loss to zero for samples already fooled.
+        ``step``: ``"adam"`` or ``"pgd"`` (signed gradient, step ``alpha``). ``regulariser``:
+        ``"none"``, ``"l1"``, ``"l2"`` (per-sample norm), ``"l2_batch"`` (the parent's norm of the
+        whole batch tensor; couples samples) or ``"asl0"``; ``reg_coef`` is its coefficient.
+
+    Parent-code defaults
+        ``steps=1000``, ``lr=1e-4``, ``betas=(0.9, 0.999)``, ``adam_eps=1e-7``, ``amsgrad=True``,
+        ``eps=0.1`` (the L-infinity box the perturbation is clamped to after every step; x + r is
+        not clipped to a data range), ``eps_init=0.01`` (every coordinate starts at +-eps_init
+        with a random sign, so none starts at zero), ``reg_coef=1e-5`` (the paper's "uniform
+        regularisation coefficient"), ``return_iterate="last"`` (the parent returns the final
+        iterate, without early stopping).
+
+    Choices the paper leaves open
+        ``sigma0=0.01``: equal to eps_init, so the surrogate ``d^2/(d^2+sigma^2)`` starts at 0.5
+        per coordinate, in its steep region, rather than saturated or flat.
+        ``eta_d=0.9``, ``eta_i=1.1``: symmetric 10 % moves, so sigma can cross one decade in about
+        22 steps, fast against the 1000-step budget yet smooth from one step to the next.
+        ``sigma_min=1e-6``: the paper's close-to-0 threshold; a narrower surrogate could not
+        separate values the metric already counts as zero. ``sigma_max=1.0``: ten times the box
+        ``eps``; beyond it the surrogate is a vanishing L2 term inside the box.
+        ``J*``: the best (lowest) objective J seen so far by that sample, starting at +inf and
+        updated every step; sigma is **per sample** and is state, not a differentiable parameter.
+        ``improvement="either"``: a sample's attack "improved" at a step when it is adversarial
+        there (prediction differs from the clean prediction) **or** its attack loss (without the
+        regulariser and before zeroing for fooled samples) fell below its value at the previous
+        step (+inf before the first step). The paper glosses "improves" as "increases the
+        likelihood of misclassification" (the loss decrease); an already fooled sample, whose
+        clamped CW loss can no longer fall, is at its best and also counts. ``"adversarial"`` and
+        ``"loss_decrease"`` select either half alone.
+        Order within a step (Algorithm 1): evaluate J at the current delta with sigma(t), update
+        sigma to sigma(t+1), then take the gradient step on that evaluated J.
+        ``cw_c=1.0`` and ``kappa=0.0``: the CW loss enters J unscaled next to ``reg_coef``, as the
+        paper's J = L + lambda * l0; confidence 0 stops pushing once a sample is fooled.
+        ``alpha=1e-3`` (PGD step only): ten times Adam's lr, still 100 steps to cross the box.
+
+    Per-sample objectives are combined by SUM over the batch so that a sample's gradient does not
+    depend on the batch (the parent used the mean; Adam is invariant to that scale up to its eps).
+    Randomness (init signs, targets) is drawn on CPU from a generator seeded by ``seed``.
+    """
+
+    name: str = "custom"
+    loss: str = "cw"
+    zero_loss_when_fooled: bool = False
+    cw_c: float = 1.0
+    kappa: float = 0.0
+    step: str = "adam"
+    lr: float = 1e-4
+    betas: tuple = (0.9, 0.999)
+    adam_eps: float = 1e-7
+    amsgrad: bool = True
+    alpha: float = 1e-3
+    steps: int = 1000
+    eps: float = 0.1
+    eps_init: float = 0.01
+    regulariser: str = "none"
+    reg_coef: float = 1e-5
+    sigma0: float = 0.01
+    eta_d: float = 0.9
+    eta_i: float = 1.1
+    sigma_min: float = 1e-6
+    sigma_max: float = 1.0
+    improvement: str = "either"
+    return_iterate: str = "last"
+    seed: int = 0
+
+    def __post_init__(self):
+        object.__setattr__(self, "betas", tuple(self.betas))
+        _validate(self)
+
+    def replace(self, **changes) -> "AttackConfig":
+        """A copy with some fields changed (unknown keys raise ValueError with suggestions)."""
+        check_override_keys(changes)
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """Plain dict of every field (JSON-serialisable)."""
+        out = dataclasses.asdict(self)
+        out["betas"] = list(self.betas)
+        return out
+
+    @property
+    def adaptive_sigma(self) -> bool:
+        """Whether this attack carries a per-sample sigma (ASL0)."""
+        return self.regulariser == "asl0"
+
+
+FIELD_NAMES = tuple(f.name for f in dataclasses.fields(AttackConfig))
+
+
+def check_override_keys(keys) -> None:
+    """Raise ValueError naming any key that is not an AttackConfig field, with close matches."""
+    for key in keys:
+        if key not in FIELD_NAMES:
+            close = difflib.get_close_matches(key, FIELD_NAMES, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else f"; valid keys: {', '.join(FIELD_NAMES)}"
+            raise ValueError(f"unknown attack setting {key!r}{hint}")
+
+
+def _choice(value, allowed, what):
+    if value not in allowed:
+        raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(allowed)}")
+
+
+def _number(cfg, field, *, positive=False, nonneg=False):
+    value = getattr(cfg, field)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{field} must be a finite number, got {value!r}")
+    if positive and value <= 0:
+        raise ValueError(f"{field} must be > 0, got {value}")
+    if nonneg and value < 0:
+        raise ValueError(f"{field} must be >= 0, got {value}")
+    return value
+
+
+def _validate(cfg: AttackConfig) -> None:
+    """Check every field; raise ValueError naming the first bad one."""
+    _choice(cfg.loss, LOSSES, "loss")
+    _choice(cfg.step, STEPS, "step rule")
+    _choice(cfg.regulariser, REGULARISERS, "regulariser")
+    _choice(cfg.improvement, IMPROVEMENT_RULES, "improvement rule")
+    _choice(cfg.return_iterate, RETURN_ITERATES, "return_iterate")
+    for flag in ("zero_loss_when_fooled", "amsgrad"):
+        if not isinstance(getattr(cfg, flag), bool):
+            raise ValueError(f"{flag} must be True or False, got {getattr(cfg, flag)!r}")
+    for field in ("steps", "seed"):
+        value = getattr(cfg, field)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{field} must be a non-negative integer, got {value!r}")
+    for field in ("lr", "adam_eps", "alpha", "cw_c", "sigma0", "sigma_min", "sigma_max"):
+        _number(cfg, field, positive=True)
+    for field in ("eps", "eps_init", "reg_coef", "kappa"):
+        _number(cfg, field, nonneg=True)
+    if cfg.eps_init > cfg.eps:
+        raise ValueError(f"eps_init ({cfg.eps_init}) must not exceed the box eps ({cfg.eps})")
+    if len(cfg.betas) != 2 or not all(isinstance(b, (int, float)) and 0 <= b < 1 for b in cfg.betas):
+        raise ValueError(f"betas must be two numbers in [0, 1), got {cfg.betas!r}")
+    eta_d = _number(cfg, "eta_d")
+    if not 0 < eta_d < 1:
+        raise ValueError(f"eta_d must be in (0, 1) (a decay), got {eta_d}")
+    eta_i = _number(cfg, "eta_i")
+    if eta_i <= 1:
+        raise ValueError(f"eta_i must be > 1 (an increase), got {eta_i}")
+    if cfg.sigma_min > cfg.sigma_max:
+        raise ValueError(f"sigma_min ({cfg.sigma_min}) must not exceed sigma_max ({cfg.sigma_max})")
+    if not cfg.sigma_min <= cfg.sigma0 <= cfg.sigma_max:
+        raise ValueError(f"sigma0 ({cfg.sigma0}) must lie in [sigma_min, sigma_max] = "
+                         f"[{cfg.sigma_min}, {cfg.sigma_max}]")
+    if not isinstance(cfg.name, str) or not cfg.name:
+        raise ValueError(f"name must be a non-empty string, got {cfg.name!r}")

@@ -1,0 +1,32 @@
+"""Per-sample attack losses on logits (shape (B,)); the attack minimises them."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+
+def cw_margin(logits: torch.Tensor, ref: torch.Tensor, kappa: float = 0.0, c: float = 1.0) -> torch.Tensor:
+    """CW margin ``c * max(Z_ref - max_{j != ref} Z_j, -kappa)`` per sample.
+
+    The reference class is masked with -inf before the max, so the result is right even when every
+    other logit is negative (``max((1 - onehot) * logits)`` would wrongly give 0 there).
+    """
+    ref = ref.reshape(-1, 1)
+    ref_logit = logits.gather(1, ref).squeeze(1)
+    other = logits.scatter(1, ref, float("-inf")).amax(dim=1)
+    return c * torch.clamp(ref_logit - other, min=-kappa)
+
+
+def targeted_ce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy towards ``target`` per sample (minimising it pulls the input to the target)."""
+    return F.cross_entropy(logits, target, reduction="none")
+
+
+def attack_loss(logits: torch.Tensor, clean_pred: torch.Tensor, target: torch.Tensor, cfg) -> torch.Tensor:
+    """The configured attack loss (``cfg.loss``: "cw" or "ce_targeted"), per sample."""
+    if cfg.loss == "cw":
+        return cw_margin(logits, clean_pred, cfg.kappa, cfg.cw_c)
+    if cfg.loss == "ce_targeted":
+        return targeted_ce(logits, target)
+    raise ValueError(f"unknown loss {cfg.loss!r}")
