@@ -1,0 +1,65 @@
+"""``aslo run``: compute a profile's grid of attack cells into the resumable result store."""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+# Columns of the short table printed at the end (means over datasets and seeds).
+TABLE_COLUMNS = ("asr", "mean_success_distance", "overall_mean_distance", "close_to_zero", "duration")
+
+
+def register(subparsers) -> None:
+    """Add the ``run`` sub-command."""
+    p = subparsers.add_parser(
+        "run", help="run a profile's experiment grid (resumable)",
+        description="Train the models and run the attack cells of a profile; finished cells are "
+                    "skipped, so an interrupted run resumes where it stopped.")
+    p.add_argument("--profile", default="default", help="built-in name (smoke, default, paper) or path to a .toml")
+    p.add_argument("--part", type=int, choices=(1, 2), help="only the cells of Part 1 or Part 2")
+    p.add_argument("--datasets", nargs="+", metavar="NAME", help="restrict to these datasets")
+    p.add_argument("--models", nargs="+", metavar="NAME", help="restrict to these models")
+    p.add_argument("--results-dir", help="result store root (default $ASLO_RESULTS_DIR or results/)")
+    p.add_argument("--runs-dir", help="checkpoint folder (default $ASLO_RUNS_DIR or runs/)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the profile's device")
+    p.add_argument("--workers", type=_positive_int, metavar="N",
+                   help="run cells on a local Dask cluster of N single-threaded worker processes")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run cells on an existing Dask scheduler")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    p.set_defaults(func=main)
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def summary_table(summaries: pd.DataFrame) -> pd.DataFrame:
+    """Mean of the key metrics per (model, attack) over datasets and seeds, with a cell count."""
+    if summaries.empty:
+        return pd.DataFrame()
+    cols = [c for c in TABLE_COLUMNS if c in summaries.columns]
+    grouped = summaries.groupby(["model", "attack"], sort=False)
+    table = grouped[cols].mean(numeric_only=True)
+    table.insert(0, "cells", grouped.size())
+    return table
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the grid and print the summary table."""
+    from aslo.experiments import run_grid
+
+    summaries = run_grid(args.profile, part=args.part, datasets=args.datasets, models=args.models,
+                         results_dir=args.results_dir, runs_dir=args.runs_dir,
+                         progress=not args.no_progress, workers=args.workers,
+                         scheduler=args.scheduler, device=args.device)
+    table = summary_table(summaries)
+    if table.empty:
+        print("no finished cells")
+        return 1
+    with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
+        print(table.to_string())
+    return 0

@@ -1,0 +1,154 @@
+"""The bridge from the experiment runner to the data, training, attack and metrics layers.
+
+The runner only talks to a ``Backend``; tests substitute a fast stand-in. Layers are imported
+lazily so that loading a profile or reading results stays cheap.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+import json
+from typing import Any, Mapping
+
+import numpy as np
+
+
+def _missing_layer(exc: ImportError, layer: str) -> bool:
+    """True when ``exc`` says the given aslo layer itself is not there (yet)."""
+    name = exc.name or ""
+    return name == layer or name.startswith(layer + ".") or f"'{layer}'" in str(exc)
+
+
+def json_safe(value: Any) -> Any:
+    """Convert dataclasses, numpy and torch scalars, tuples and paths into JSON-ready values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return json_safe(dataclasses.asdict(value))
+    if hasattr(value, "to_dict") and callable(value.to_dict) and not isinstance(value, dict):
+        return json_safe(value.to_dict())
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "item") and callable(value.item):  # 0-d torch tensors
+        try:
+            return value.item()
+        except (ValueError, RuntimeError):
+            pass
+    return str(value)
+
+
+def resolve_attack_config(attack: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """The attack layer's full, validated configuration for ``attack`` with overrides."""
+    try:
+        from aslo.attacks import get_attack_config
+    except ImportError as exc:
+        if not _missing_layer(exc, "aslo.attacks"):
+            raise
+        return {"attack": attack, **dict(overrides)}  # layer not built yet: hash the overrides
+    return json_safe(get_attack_config(attack, **dict(overrides)))
+
+
+TRAINING_RECIPES = ("default", "paper")
+
+
+def resolve_train_config(model: str, overrides: Mapping[str, Any], recipe: str = "default"):
+    """The training layer's ``TrainConfig``: the recipe's base for ``model``, then overrides.
+
+    ``recipe`` "default" is the CPU budget (``default_train_config``), "paper" the published
+    recipe (``paper_train_config``). Returns None while the training layer is absent.
+    """
+    if recipe not in TRAINING_RECIPES:
+        raise ValueError(f"unknown training recipe {recipe!r} (known: {', '.join(TRAINING_RECIPES)})")
+    try:
+        from aslo.training import default_train_config, paper_train_config
+    except ImportError as exc:
+        if not _missing_layer(exc, "aslo.training"):
+            raise
+        return None
+    config = (paper_train_config if recipe == "paper" else default_train_config)(model)
+    return config.replace(**dict(overrides)) if overrides else config
+
+
+def metrics_version() -> str:
+    """Version of the metric definitions: ``aslo.metrics.METRICS_VERSION`` or a hash of its source."""
+    try:
+        import aslo.metrics as metrics
+    except ImportError as exc:
+        if not _missing_layer(exc, "aslo.metrics"):
+            raise
+        return "absent"
+    declared = getattr(metrics, "METRICS_VERSION", None)
+    if declared is not None:
+        return str(declared)
+    return hashlib.sha256(inspect.getsource(metrics).encode()).hexdigest()[:16]
+
+
+class Backend:
+    """The real layers. Subclass and override methods to run the grid on stand-ins."""
+
+    def attack_config(self, attack: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+        """JSON-safe full attack configuration (enters the cell's config hash)."""
+        return resolve_attack_config(attack, overrides)
+
+    def train_config(self, model: str, overrides: Mapping[str, Any], recipe: str = "default") -> dict[str, Any]:
+        """JSON-safe training configuration (enters the cell's config hash)."""
+        config = resolve_train_config(model, overrides, recipe)
+        if config is None:
+            return {"recipe": recipe, "overrides": json_safe(dict(overrides))}
+        return json_safe(config)
+
+    def code_version(self) -> dict[str, str]:
+        """Versions of code whose change must invalidate stored results."""
+        return {"metrics": metrics_version()}
+
+    def load_dataset(self, name: str, normalize: bool):
+        """A ``UCRDataset`` (needs ``x_test``, ``y_test``)."""
+        from aslo.data import load_ucr
+
+        return load_ucr(name, normalize=normalize)
+
+    def trained_model(self, dataset, model: str, overrides: Mapping[str, Any], *, seed: int,
+                      runs_dir: str, device: str, progress: bool, recipe: str = "default"):
+        """(model in eval mode, JSON-safe training record), reusing a matching checkpoint."""
+        from aslo.training import get_trained_model
+
+        config = resolve_train_config(model, overrides, recipe)
+        net, record = get_trained_model(dataset, model, config, seed=seed, runs_dir=runs_dir,
+                                        device=self.device(device), progress=progress)
+        return net, json_safe(record)
+
+    def run_attack(self, net, x, y, attack: str, overrides: Mapping[str, Any], *, seed: int,
+                   device: str, distance: str, batch_size: int | None, progress: bool):
+        """Run one attack; returns (summary dict, per-sample records DataFrame)."""
+        import torch
+
+        from aslo.attacks import get_attack_config, run_attack
+
+        kwargs = dict(overrides)
+        fields = {f.name for f in dataclasses.fields(get_attack_config(attack))}
+        if "seed" in fields:
+            kwargs.setdefault("seed", seed)
+        torch.manual_seed(seed)
+        np.random.seed(seed % 2**32)
+        result = run_attack(net, torch.as_tensor(x), torch.as_tensor(y), attack,
+                            batch_size=batch_size or None, device=self.device(device),
+                            progress=progress, distance=distance, **kwargs)
+        return json_safe(result.summary), result.records
+
+    def device(self, device: str):
+        """Resolve "auto"/"cpu"/"cuda" through the training layer."""
+        from aslo.training import resolve_device
+
+        return resolve_device(device)
+
+
+def canonical_hash(config: Mapping[str, Any]) -> str:
+    """A stable short hash of a JSON-safe mapping."""
+    text = json.dumps(json_safe(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
