@@ -43,8 +43,11 @@ def notebook_parameters(profile: str, *, results_dir, runs_dir, output_dir) -> d
 
 
 def execute_notebooks(profile: str, *, root=".", results_dir=None, runs_dir=None, names=NOTEBOOKS,
-                      progress: bool = True) -> list[Path]:
-    """Run each notebook with papermill (kernel python3) into ``book/executed/``; return the paths."""
+                      parameters: dict | None = None, progress: bool = True) -> list[Path]:
+    """Run each notebook with papermill (kernel python3) into ``book/executed/``; return the paths.
+
+    ``parameters`` adds notebook parameters (e.g. ``{"models": ["lstmfcn"]}``) to the profile's.
+    """
     import papermill
 
     paths = book_paths(root)
@@ -58,6 +61,7 @@ def execute_notebooks(profile: str, *, root=".", results_dir=None, runs_dir=None
         runs_dir=runs_dir or paths["root"] / "runs",
         output_dir=paths["outputs"],
     )
+    params.update(parameters or {})
     paths["outputs"].mkdir(parents=True, exist_ok=True)
     executed = []
     for i, source in enumerate(sources, 1):
@@ -113,12 +117,13 @@ def build_html(root=".", build_dir=None) -> Path:
 
 
 def make_book(profile: str, *, root=".", execute: bool = True, results_dir=None, runs_dir=None,
-              build_dir=None, progress: bool = True) -> Path:
+              build_dir=None, parameters: dict | None = None, progress: bool = True) -> Path:
     """Execute the notebooks (unless ``execute`` is False), check them, build the HTML; return its folder."""
     from aslo.experiments import load_profile
 
     load_profile(profile)  # fail on an unknown profile before any work
     if execute:
-        execute_notebooks(profile, root=root, results_dir=results_dir, runs_dir=runs_dir, progress=progress)
+        execute_notebooks(profile, root=root, results_dir=results_dir, runs_dir=runs_dir,
+                          parameters=parameters, progress=progress)
     check_executed(root)
     return build_html(root, build_dir)

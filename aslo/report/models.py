@@ -25,32 +25,46 @@ def resolve_profile(profile, datasets=None, models=None, seeds=None):
     return prof.replace(**changes) if changes else prof
 
 
+def _executor(prof, runs_dir):
+    """The grid's own cell executor: same config, recipe, checkpoint reuse and training lock."""
+    from pathlib import Path
+
+    from aslo.experiments.runner import CellExecutor
+
+    return CellExecutor(prof, None, Path(runs_dir))
+
+
 def train_profile_models(profile, *, datasets=None, models=None, runs_dir="runs", progress=True) -> pd.DataFrame:
     """Train (or load the matching checkpoint of) every model of a profile on every dataset.
 
-    Uses the same configuration as the experiment grid (profile training overrides, the
+    Goes through the experiment grid's executor (profile training overrides and recipe, the
     profile's ``train_seed``), so the grid reuses these checkpoints. Returns one row per
-    (dataset, model) with train_accuracy and test_accuracy.
+    (dataset, model) with train_accuracy, test_accuracy, epochs and stopped_by.
     """
-    from aslo.experiments.backend import Backend
+    from aslo.experiments import Cell
 
     prof = resolve_profile(profile, datasets, models)
     if not prof.datasets or not prof.models:
         raise ValueError(f"profile {prof.name!r} names no datasets or no models")
-    backend = Backend()
+    executor = _executor(prof, runs_dir)
     rows = []
-    pairs = list(itertools.product(prof.datasets, prof.models))
-    loaded = {}
-    for dataset_name, model in tqdm(pairs, desc="models", disable=not progress):
-        if dataset_name not in loaded:
-            loaded[dataset_name] = backend.load_dataset(dataset_name, prof.normalize)
-        _, record = backend.trained_model(loaded[dataset_name], model, prof.training_kwargs(model),
-                                          seed=prof.train_seed, runs_dir=str(runs_dir),
-                                          device=prof.device, progress=False)
-        rows.append(dict(dataset=dataset_name, model=model,
-                         train_accuracy=record.get("train_accuracy"), test_accuracy=record.get("test_accuracy"),
-                         epochs=record.get("epochs", record.get("epochs_run"))))
+    for dataset_name, model in tqdm(list(itertools.product(prof.datasets, prof.models)), desc="models",
+                                    disable=not progress):
+        _, record = executor.model(Cell(prof.name, dataset_name, model, "none", prof.train_seed))
+        rows.append(dict(dataset=dataset_name, model=model, train_accuracy=record.get("train_accuracy"),
+                         test_accuracy=record.get("test_accuracy"), epochs=record.get("epochs"),
+                         stopped_by=record.get("stopped_by")))
     return pd.DataFrame(rows)
+
+
+def trained_model_for(profile, dataset_name: str, model_name: str, *, runs_dir="runs"):
+    """(dataset, model in eval mode, training record) exactly as the experiment grid gets them."""
+    from aslo.experiments import Cell
+
+    prof = resolve_profile(profile)
+    executor = _executor(prof, runs_dir)
+    net, record = executor.model(Cell(prof.name, dataset_name, model_name, "none", prof.train_seed))
+    return executor.dataset(dataset_name), net, record
 
 
 def accuracy_vs_published(accuracies: pd.DataFrame) -> pd.DataFrame:
@@ -71,16 +85,3 @@ def accuracy_vs_published(accuracies: pd.DataFrame) -> pd.DataFrame:
     frame["difference"] = frame["test_accuracy"] - frame["published"]
     frame["model"] = [model_label(m) for m in frame["model"]]
     return frame.drop(columns="yardstick")
-
-
-def trained_model_for(profile, dataset_name: str, model_name: str, *, runs_dir="runs", progress=False):
-    """(dataset, model in eval mode, training record) exactly as the experiment grid gets them."""
-    from aslo.experiments.backend import Backend
-
-    prof = resolve_profile(profile)
-    backend = Backend()
-    dataset = backend.load_dataset(dataset_name, prof.normalize)
-    net, record = backend.trained_model(dataset, model_name, prof.training_kwargs(model_name),
-                                        seed=prof.train_seed, runs_dir=str(runs_dir), device=prof.device,
-                                        progress=progress)
-    return dataset, net, record
