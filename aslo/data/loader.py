@@ -60,10 +60,10 @@ def assemble(name: str, train: RawSplit, test: RawSplit, *, normalize: bool = Tr
     width = int(max(len_train.max(), len_test.max()))
     x_train = znormalize_and_pad(v_train, len_train, width, normalize)
     x_test = znormalize_and_pad(v_test, len_test, width, normalize)
+    limit = np.finfo(np.float32).max
     for split, x in ((train, x_train), (test, x_test)):
-        x32 = x.astype(np.float32)
-        if not np.isfinite(x32).all():
-            raise MalformedDatasetError(f"{split.path}: values overflow float32")
+        if not (np.abs(x) <= limit).all():  # also catches NaN/inf, so none can leave load_ucr
+            raise MalformedDatasetError(f"{split.path}: values overflow float32 (|x| > {limit:.3g})")
     return UCRDataset(
         name=name,
         x_train=x_train.astype(np.float32)[:, None, :],
