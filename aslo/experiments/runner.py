@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import platform
@@ -78,8 +79,8 @@ class ConfigHasher:
         return canonical_hash(self.config(cell))
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages that produce the numbers."""
+@functools.lru_cache(maxsize=1)
+def _versions() -> tuple:
     import importlib.metadata as md
 
     out = {"python": platform.python_version(), "platform": platform.platform()}
@@ -88,7 +89,12 @@ def package_versions() -> dict[str, str]:
             out[name] = md.version(name)
         except md.PackageNotFoundError:
             out[name] = "absent"
-    return out
+    return tuple(out.items())
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages that produce the numbers."""
+    return dict(_versions())
 
 
 def _accuracy(record: Mapping[str, Any], split: str) -> float | None:
