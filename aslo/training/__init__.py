@@ -1,0 +1,20 @@
+"""Training the classifiers: config, loop, checkpoint store, device choice."""
+
+from aslo.training.checkpoints import load_checkpoint, run_directory, save_checkpoint
+from aslo.training.config import TrainConfig, default_train_config, paper_train_config
+from aslo.training.device import resolve_device
+from aslo.training.loop import predict, train_model
+from aslo.training.trained import get_trained_model
+
+__all__ = [
+    "TrainConfig",
+    "default_train_config",
+    "paper_train_config",
+    "train_model",
+    "get_trained_model",
+    "resolve_device",
+    "predict",
+    "run_directory",
+    "save_checkpoint",
+    "load_checkpoint",
+]
