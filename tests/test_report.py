@@ -198,7 +198,7 @@ def test_figure1(tmp_path):
     upper, lower = fig.axes
     assert upper.get_ylabel().startswith("ASR") and "L2" in lower.get_ylabel()
     assert [t.get_text() for t in lower.get_xticklabels()] == ["INCEPTION", "ResNet18", "MACNN", "LSTMFCN"]
-    assert [t.get_text() for t in upper.get_legend().get_texts()] == list(data["attack"].unique())
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == list(data["attack"].unique())
     # Bar heights are the aggregated numbers: first bar = GM_PGD on INCEPTION.
     first = data[(data.model == "INCEPTION") & (data.attack == "GM_PGD")].iloc[0]
     assert upper.patches[0].get_height() == pytest.approx(first["asr"])

@@ -75,10 +75,11 @@ def plot_figure1(summaries: pd.DataFrame, out_dir=None, *, attacks=PART2_ATTACKS
         ax.grid(axis="y", linewidth=0.4, alpha=0.6)
         ax.set_axisbelow(True)
     axes[0].set_ylim(0, 1.05)
-    axes[0].set_title("Part 2: ASR (upper) and mean success distance (lower) per model")
+    axes[1].set_ylim(bottom=0)
     axes[1].set_xticks(x, models)
     axes[1].set_xlabel("Model")
-    axes[0].legend(ncols=3, fontsize="small", title="Attack", loc="lower right", framealpha=0.9)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper center", ncols=len(shown), fontsize="small", title="Attack")
     fig.aslo_paths = {}
     if out_dir is not None:
         out = Path(out_dir)
