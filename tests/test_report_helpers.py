@@ -1,0 +1,62 @@
+"""Unit tests of the report helpers: method figures, accuracy table, write_report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aslo.report.method import plot_perturbed_series, plot_surrogate, plot_trace, surrogate
+from aslo.report.models import accuracy_vs_published
+from aslo.report.outputs import write_report
+from test_report import make_summaries  # tests/ is on sys.path (rootdir-relative import)
+
+
+def test_surrogate_values_and_limits():
+    values = surrogate([0.0, 0.1, 1.0], 0.1)
+    np.testing.assert_allclose(values, [0.0, 0.5, 1.0 / 1.01])
+    with pytest.raises(ValueError, match="sigma"):
+        surrogate([1.0], 0.0)
+    fig = plot_surrogate((0.1, 1.0))
+    assert len(fig.axes[0].lines) == 3  # two sigmas and the true L0
+
+
+def test_plot_trace_averages_per_step_and_rejects_empty():
+    trace = pd.DataFrame({"step": [0, 0, 1, 1], "sigma": [1.0, 3.0, 0.5, 1.5], "loss": [4.0, 2.0, 1.0, 1.0]})
+    fig = plot_trace(trace)
+    sigma_axis = fig.axes[0]
+    np.testing.assert_allclose(sigma_axis.lines[0].get_ydata(), [2.0, 1.0])
+    with pytest.raises(ValueError, match="empty trace"):
+        plot_trace(pd.DataFrame())
+    with pytest.raises(ValueError, match="no column"):
+        plot_trace(pd.DataFrame({"step": [0], "other": [1.0]}))
+
+
+def test_plot_perturbed_series_checks_lengths():
+    fig = plot_perturbed_series(np.zeros((1, 5)), np.ones(5))
+    np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), np.ones(5))
+    with pytest.raises(ValueError, match="lengths differ"):
+        plot_perturbed_series(np.zeros(5), np.zeros(4))
+
+
+def test_accuracy_vs_published_uses_resnet_yardstick():
+    ours = pd.DataFrame({"dataset": ["GunPoint", "GunPoint", "NoSuchSet"], "model": ["resnet18", "inception", "macnn"],
+                         "test_accuracy": [0.9, 1.0, 0.5]})
+    table = accuracy_vs_published(ours)
+    assert list(table["model"]) == ["ResNet18", "INCEPTION", "MACNN"]
+    assert table.loc[0, "published"] == pytest.approx(0.991) and table.loc[0, "difference"] == pytest.approx(-0.091)
+    assert np.isnan(table.loc[2, "published"])
+    with pytest.raises(ValueError, match="test_accuracy"):
+        accuracy_vs_published(ours.drop(columns="test_accuracy"))
+
+
+def test_write_report(tmp_path):
+    paths = write_report(make_summaries(), tmp_path)
+    assert {"table1_csv", "figure1_png", "claims", "paper_claims", "paper_comparison"} <= set(paths)
+    assert all(p.is_file() for p in paths.values())
+    claims = pd.read_csv(paths["claims"])
+    assert set(claims["verdict"]) <= {"reproduced", "not reproduced", "not evaluated"} and len(claims) == 4 * 5
+    only_part2 = make_summaries(attacks=("GM_PGD", "AS_GM_PGD"))
+    assert "table1_csv" not in write_report(only_part2, tmp_path / "p2")
+    with pytest.raises(ValueError, match="no Part 1 or Part 2"):
+        write_report(make_summaries(attacks=("CW_L1",)).assign(attack="OTHER"), tmp_path / "none")
