@@ -55,7 +55,7 @@ def test_same_series_for_every_model_and_attack(tmp_path, profile):
     # 2 datasets -> exactly two distinct subsets, each shared by all 14 (model, attack) cells.
     assert sorted(len(v) for v in by_dataset.values()) == [14, 14]
     rec = ResultStore(tmp_path / "tiny").read(grid_cells(profile)[0])
-    assert rec.records["index"].tolist() == sorted(rec.records["index"]) and len(rec.records) == 6
+    assert rec.records["test_index"].tolist() == sorted(rec.records["test_index"]) and len(rec.records) == 6
 
 
 def test_two_runs_give_identical_tables(tmp_path, profile):

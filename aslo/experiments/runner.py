@@ -186,7 +186,7 @@ class CellExecutor:
         records = pd.DataFrame(records).reset_index(drop=True)
         if len(records) != len(idx):
             raise RuntimeError(f"{cell.label()}: attack returned {len(records)} records for {len(idx)} series")
-        records.insert(0, "index", idx)
+        records.insert(0, "test_index", idx)  # position in the test set
         meta = {
             "cell": {"profile": cell.profile, "dataset": cell.dataset, "model": cell.model,
                      "attack": cell.attack, "seed": cell.seed},
