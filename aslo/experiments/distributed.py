@@ -24,7 +24,7 @@ def execute_cell_task(profile: Profile, cell: Cell, config: dict, config_hash: s
     """Dask task: compute one cell unless done; waits while another runner holds it."""
     from aslo.experiments.runner import CellExecutor
 
-    key = (profile, store_root, runs_dir, type(backend))
+    key = (repr(profile), store_root, runs_dir, repr(type(backend)))
     executor = _EXECUTORS.get(key)
     if executor is None:
         _EXECUTORS.clear()
