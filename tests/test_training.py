@@ -333,3 +333,19 @@ def test_retrain_flag_forces_training(tmp_path):
                                   progress=False)
     assert second["train_loss"] == first["train_loss"]
     assert second["created"] >= first["created"]
+
+
+def test_batchnorm_recalibration_changes_only_statistics():
+    data = make_dataset()
+    plain, _ = train_model(data, "resnet18", FAST.replace(recalibrate_bn=False), progress=False)
+    recal, _ = train_model(data, "resnet18", FAST, progress=False)
+    wp, wr = weights(plain), weights(recal)
+    stats = [k for k in wp if k.endswith(("running_mean", "running_var"))]
+    assert stats and any(not torch.equal(wp[k], wr[k]) for k in stats)
+    for key in wp:
+        if not key.endswith(("running_mean", "running_var", "num_batches_tracked")):
+            assert torch.equal(wp[key], wr[key]), key
+    # The stem's running mean is now the exact training-set mean of its conv output.
+    with torch.no_grad():
+        conv_out = recal.stem[0](torch.from_numpy(data.x_train))
+    assert torch.allclose(recal.stem[1].running_mean, conv_out.mean(dim=(0, 2)), atol=1e-5)

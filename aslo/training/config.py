@@ -35,7 +35,11 @@ class TrainConfig:
     size. lr, weight_decay: Adam. scheduler_factor/patience/min_lr: ReduceLROnPlateau on the
     epoch's mean training loss (factor 1.0 disables the schedule). balanced: class-balanced
     cross-entropy (weights N / (K * count_k)). checkpoint: keep the "lowest_loss" training-loss
-    epoch or the "last" epoch.
+    epoch or the "last" epoch. recalibrate_bn (an addition to the published recipes, off in
+    ``paper_train_config``): after training, recompute the BatchNorm running statistics as an
+    exact average over the training split (weights untouched). With short CPU budgets the running
+    averages lag the fast-moving weights, and eval-mode accuracy can fall far below train-mode
+    accuracy (ResNet18 on GunPoint: 0.69 test); 1500-epoch runs do not need it.
     """
 
     epochs: int = 200
@@ -48,6 +52,7 @@ class TrainConfig:
     balanced: bool = False
     weight_decay: float = 0.0
     checkpoint: str = "lowest_loss"
+    recalibrate_bn: bool = True
 
     def __post_init__(self) -> None:
         def is_int(v):
@@ -72,6 +77,8 @@ class TrainConfig:
             )
         if not is_real(self.min_lr) or self.min_lr < 0:
             raise ValueError(f"min_lr must be a non-negative finite number, got {self.min_lr!r}")
+        if not isinstance(self.recalibrate_bn, bool):
+            raise ValueError(f"recalibrate_bn must be True or False, got {self.recalibrate_bn!r}")
         if not isinstance(self.balanced, bool):
             raise ValueError(f"balanced must be True or False, got {self.balanced!r}")
         if not is_real(self.weight_decay) or self.weight_decay < 0:
@@ -123,14 +130,14 @@ _DEFAULT_OVERRIDES = {
 
 # The published recipes (1500-2000 epochs, no wall-clock cap).
 _PAPER_RECIPES = {
-    "inception": dict(epochs=1500, max_seconds=None, batch_size=64, lr=1e-3,
+    "inception": dict(epochs=1500, recalibrate_bn=False, max_seconds=None, batch_size=64, lr=1e-3,
                       scheduler_factor=0.5, scheduler_patience=50, min_lr=1e-4),
     # The group's framework: Inception-style recipe with class-balanced cross-entropy.
-    "resnet18": dict(epochs=1500, max_seconds=None, batch_size=64, lr=1e-3,
+    "resnet18": dict(epochs=1500, recalibrate_bn=False, max_seconds=None, batch_size=64, lr=1e-3,
                      scheduler_factor=0.5, scheduler_patience=50, min_lr=1e-4, balanced=True),
-    "macnn": dict(epochs=1500, max_seconds=None, batch_size=4, lr=1e-4,
+    "macnn": dict(epochs=1500, recalibrate_bn=False, max_seconds=None, batch_size=4, lr=1e-4,
                   scheduler_factor=1.0, checkpoint="last"),
-    "lstmfcn": dict(epochs=2000, max_seconds=None, batch_size=128, lr=1e-3,
+    "lstmfcn": dict(epochs=2000, recalibrate_bn=False, max_seconds=None, batch_size=128, lr=1e-3,
                     scheduler_factor=round(1 / 2 ** (1 / 3), 6), scheduler_patience=100,
                     min_lr=1e-4),
 }

@@ -42,10 +42,11 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def batch_indices(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
-    """A seeded shuffle of ``range(n)`` cut into batches; a lone last sample joins the previous
-    batch (BatchNorm needs more than one value per channel) so no sample is dropped."""
-    perm = torch.randperm(n, generator=generator)
+def batch_indices(n: int, batch_size: int, generator: torch.Generator | None) -> list[torch.Tensor]:
+    """A seeded shuffle of ``range(n)`` (in order when ``generator`` is None) cut into batches; a
+    lone last sample joins the previous batch (BatchNorm needs more than one value per channel)
+    so no sample is dropped."""
+    perm = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
     batches = list(torch.split(perm, batch_size))
     if len(batches) > 1 and len(batches[-1]) == 1:
         last = batches.pop()
@@ -70,6 +71,29 @@ def predict(model: nn.Module, x: torch.Tensor, batch_size: int = EVAL_BATCH) -> 
     preds = [model(chunk).argmax(dim=1) for chunk in torch.split(x, batch_size)]
     model.train(was_training)
     return torch.cat(preds)
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(model: nn.Module, x: torch.Tensor, batch_size: int) -> None:
+    """Replace every BatchNorm's running statistics by their sample-weighted average over the
+    batches of ``x`` (in order, train-mode forward, no gradient); the weights are not changed."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return
+    momenta = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+    model.train()
+    seen = 0
+    for idx in batch_indices(len(x), batch_size, None):
+        # Momentum n_b / (seen + n_b) makes the running mean the sample-weighted average.
+        for m in norms:
+            m.momentum = len(idx) / (seen + len(idx))
+        model(x[idx.to(x.device)])
+        seen += len(idx)
+    for m, momentum in zip(norms, momenta):
+        m.momentum = momentum
+    model.eval()
 
 
 def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -196,6 +220,8 @@ def _fit(data: CheckedData, model_name: str, config: TrainConfig, seed: int,
     bar.close()
     seconds = time.perf_counter() - start
     model.load_state_dict(best_state)
+    if config.recalibrate_bn:
+        recalibrate_batchnorm(model, x, batch_size)
     return model.eval(), {
         "epochs": epoch,
         "best_epoch": best_epoch,
