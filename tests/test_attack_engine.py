@@ -183,3 +183,28 @@ def test_gradients_flow_through_lstmfcn():
 def test_run_attack_validates_before_work(x, y, kw, fragment):
     with pytest.raises(ValueError, match=fragment):
         run_attack(small_cnn(), x, y, progress=False, **kw)
+
+
+def test_pgd_step_rule_end_to_end(linear_case):
+    model, x, fractions, _ = linear_case
+    res = run_attack(model, x, torch.zeros(len(x)), "CW", step="pgd", alpha=0.01, steps=40, progress=False)
+    np.testing.assert_array_equal(res.records["success"].to_numpy(), (fractions.abs() < 1).numpy())
+    assert res.records["linf"].max() <= EPS + 1e-7
+
+
+@pytest.mark.parametrize("rule, expected", [
+    ("either", [True, True, False]), ("adversarial", [True, False, False]),
+    ("loss_decrease", [False, True, False]),
+])
+def test_improvement_rules(rule, expected, linear_case):
+    from aslo.attacks import get_attack_config
+    from aslo.attacks.loop import BatchAttack
+
+    model, x, _, _ = linear_case
+    cfg = get_attack_config("AS_CW", improvement=rule)
+    engine = BatchAttack(model, x[:3], torch.zeros(3, dtype=torch.int64), torch.ones(3, dtype=torch.int64),
+                         torch.zeros(3, 1, L), cfg)
+    engine.prev_loss = torch.tensor([1.0, 1.0, 1.0])
+    # sample 0: fooled, loss unchanged; sample 1: not fooled, loss fell; sample 2: neither
+    got = engine._improved(torch.tensor([1.0, 0.5, 2.0]), torch.tensor([True, False, False]))
+    assert got.tolist() == expected

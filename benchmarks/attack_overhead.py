@@ -1,0 +1,135 @@
+"""Measure the attack engine's per-step overhead against a bare forward + backward.
+
+For each of the four models (untrained; weights do not change the cost) and a batch of 64 GunPoint
+test series (synthetic series of the same shape if the data layer cannot serve GunPoint), time
+the median of: one bare forward + input-gradient backward of the model, and one engine step of
+AS_CW and of GM_PGD_L2 (loss, regulariser, sigma bookkeeping, Adam, box). Measurements are
+interleaved round by round so that machine load hits all three alike. Writes a Markdown table to
+``benchmarks/results/attack_overhead.md`` (or ``--out``).
+
+    python benchmarks/attack_overhead.py [--rounds 30] [--device cpu] [--threads 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import torch
+
+from aslo.attacks import get_attack_config
+from aslo.attacks._tensor import attack_mode
+from aslo.attacks.api import draw_random_state
+from aslo.attacks.loop import BatchAttack
+from aslo.models import MODEL_NAMES, build_model
+
+ATTACKS = ("AS_CW", "GM_PGD_L2")
+BUDGET = 0.15  # the engine's allowed overhead over a bare forward + backward
+
+
+def load_batch(batch: int):
+    """64 GunPoint test series and the class count, or synthetic ones of the same shape."""
+    try:
+        from aslo.data import load_ucr
+        data = load_ucr("GunPoint", download=False)
+        x = torch.as_tensor(data.x_test[:batch])
+        return x, data.n_classes, f"GunPoint ({data.source})"
+    except Exception as exc:  # any failure of the data layer: fall back, and say so
+        gen = torch.Generator().manual_seed(0)
+        return torch.randn(batch, 1, 150, generator=gen), 2, f"synthetic (GunPoint unavailable: {exc})"
+
+
+def _timed(fn, device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
+
+
+def measure(model, x, n_classes, device, rounds: int, warmup: int = 3) -> dict:
+    """Median seconds of a bare forward+backward and of one engine step per attack."""
+    x = x.to(device)
+    engines = {}
+    for name in ATTACKS:
+        cfg = get_attack_config(name, steps=rounds + warmup, seed=0)
+        delta0, offsets = draw_random_state(len(x), tuple(x.shape[1:]), n_classes, cfg)
+        with torch.no_grad():
+            clean = model(x).argmax(dim=1)
+        engines[name] = BatchAttack(model, x, clean, (clean + offsets.to(device)) % n_classes,
+                                    delta0.to(device), cfg)
+    probe = x.clone().requires_grad_(True)
+
+    def bare():
+        out = model(probe)
+        torch.autograd.grad(out.sum(), probe)
+
+    times = {"bare": [], **{name: [] for name in ATTACKS}}
+    for r in range(rounds + warmup):
+        samples = {"bare": _timed(bare, device)}
+        for name, engine in engines.items():
+            samples[name] = _timed(engine.step, device)
+        if r >= warmup:
+            for key, value in samples.items():
+                times[key].append(value)
+    return {key: statistics.median(values) for key, values in times.items()}
+
+
+def main(argv=None) -> int:
+    """Run the benchmark and write the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "attack_overhead.md"))
+    args = parser.parse_args(argv)
+    if args.rounds < 1 or args.batch < 1 or args.threads < 1:
+        parser.error("--rounds, --batch and --threads must be >= 1")
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    x, n_classes, source = load_batch(args.batch)
+
+    rows, worst = [], 0.0
+    for name in MODEL_NAMES:
+        torch.manual_seed(0)
+        model = build_model(name, x.shape[1], n_classes, x.shape[2])
+        with attack_mode(model, device):
+            med = measure(model, x, n_classes, device, args.rounds)
+        cells = [name, f"{med['bare'] * 1e3:.2f}"]
+        for attack in ATTACKS:
+            overhead = med[attack] / med["bare"] - 1
+            worst = max(worst, overhead)
+            cells += [f"{med[attack] * 1e3:.2f}", f"{overhead:+.1%}"]
+        rows.append("| " + " | ".join(cells) + " |")
+        print(rows[-1], flush=True)
+
+    hw = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {args.threads} threads"
+    header = ["model", "bare fwd+bwd (ms)"] + [f"{a} {h}" for a in ATTACKS for h in ("step (ms)", "overhead")]
+    lines = [
+        "# Attack engine overhead per step",
+        "",
+        f"Median of {args.rounds} interleaved rounds (after 3 warm-up rounds); batch {len(x)} x "
+        f"{x.shape[1]} x {x.shape[2]}, data: {source}; device: {hw}; torch {torch.__version__}.",
+        "Bare = one forward and one input-gradient backward of the same model and batch (parameters "
+        "frozen, eval mode). Overhead = step / bare - 1; budget "
+        f"{BUDGET:.0%}. Worst overhead: {worst:+.1%} ({'within' if worst < BUDGET else 'OVER'} budget).",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+        *rows,
+        "",
+    ]
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines))
+    print(f"worst overhead {worst:+.1%}; table written to {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
