@@ -73,6 +73,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None and out.is_dir():
         raise ValueError(f"--out {out} is a directory; give a CSV file name")
+    if out is not None:
+        from aslo.writable import require_writable_dir
+
+        require_writable_dir(out.parent, "--out folder")  # before the attack, not after it
     device = resolve_device(args.device)
 
     dataset = load_ucr(args.dataset)

@@ -20,6 +20,7 @@ from aslo.experiments.grid import Cell, grid_cells, select_samples
 from aslo.experiments.locks import FileLock
 from aslo.experiments.profiles import DEVICES, Profile, as_profile
 from aslo.experiments.store import ResultStore
+from aslo.writable import require_writable_dir
 
 log = logging.getLogger("aslo.experiments")
 
@@ -241,6 +242,8 @@ def run_grid(
     cells = grid_cells(prof, part=part, datasets=datasets, models=models)
     store = store_for(prof, results_dir)
     runs = Path(runs_dir or default_runs_dir())
+    require_writable_dir(store.root, "results folder")  # fail before training, not at the first write
+    require_writable_dir(runs, "runs folder")
     hasher = ConfigHasher(prof, backend)
     configs = {c: hasher.config(c) for c in cells}
     hashes = {c: canonical_hash(cfg) for c, cfg in configs.items()}

@@ -122,6 +122,10 @@ def make_book(profile: str, *, root=".", execute: bool = True, results_dir=None,
     from aslo.experiments import load_profile
 
     load_profile(profile)  # fail on an unknown profile before any work
+    from aslo.writable import require_writable_dir
+
+    require_writable_dir(book_paths(root)["executed"], "executed-notebook folder")
+    require_writable_dir(Path(build_dir).resolve() if build_dir else book_paths(root)["root"], "book build folder")
     if execute:
         execute_notebooks(profile, root=root, results_dir=results_dir, runs_dir=runs_dir,
                           parameters=parameters, progress=progress)

@@ -11,6 +11,7 @@ from aslo.report.figure1 import plot_figure1
 from aslo.report.labels import PART1_COLUMNS, PART2_ATTACKS
 from aslo.report.paper import compare_with_paper
 from aslo.report.table1 import build_table1, write_table1
+from aslo.writable import require_writable_dir
 
 
 def load_summaries(profile, results_dir="results") -> pd.DataFrame:
@@ -32,7 +33,7 @@ def write_report(summaries: pd.DataFrame, out_dir) -> dict[str, Path]:
     figure1.{png,svg}; claims.csv always (verdicts "not evaluated" where an attack is missing),
     and paper_claims.csv (the same rules on the paper's own Table 1).
     """
-    out = Path(out_dir)
+    out = require_writable_dir(out_dir, "report folder")
     out.mkdir(parents=True, exist_ok=True)
     attacks = set(summaries["attack"].astype(str).str.upper()) if "attack" in summaries.columns else set()
     paths: dict[str, Path] = {}

@@ -8,6 +8,7 @@ from aslo.training.checkpoints import load_checkpoint, run_directory, save_check
 from aslo.training.config import TrainConfig
 from aslo.training.device import resolve_device
 from aslo.training.loop import prepare, train_model
+from aslo.writable import require_writable_dir
 
 
 def get_trained_model(dataset, model_name: str, config: TrainConfig | None = None, *,
@@ -32,6 +33,7 @@ def get_trained_model(dataset, model_name: str, config: TrainConfig | None = Non
         loaded = load_checkpoint(directory, expected, dev)
         if loaded is not None:
             return loaded
+    require_writable_dir(directory, "checkpoint folder")  # before training, not after it
     model, record = train_model(dataset, model_name, config, seed=seed, device=dev,
                                 progress=progress)
     save_checkpoint(directory, model, record)
