@@ -12,8 +12,8 @@ from tqdm.auto import tqdm
 from ..metrics import DISTANCES, per_sample_metrics, summarize
 from ._tensor import as_label_tensor, as_series_tensor, attack_mode, resolve_device
 from .config import AttackConfig
-from .loop import BatchAttack
 from .registry import get_attack_config
+from .sparse import engine_class
 
 
 @dataclass
@@ -118,7 +118,7 @@ def run_attack(model, x, y, attack: str = "AS_CW", *, batch_size: int | None = N
             with torch.no_grad():
                 clean = model(xb).argmax(dim=1)
             target = (clean + offsets[sl].to(dev)) % n_classes
-            engine = BatchAttack(model, xb, clean, target, delta0[sl].to(dev), cfg, trace=trace)
+            engine = engine_class(cfg)(model, xb, clean, target, delta0[sl].to(dev), cfg, trace=trace)
             for _ in range(cfg.steps):
                 engine.step()
                 bar.update(1)
@@ -142,6 +142,9 @@ def run_attack(model, x, y, attack: str = "AS_CW", *, batch_size: int | None = N
     records["first_success_step"] = torch.cat([o["first_success_step"] for o in outputs]).numpy()
     records["final_sigma"] = (torch.cat([o["final_sigma"] for o in outputs]).double().numpy()
                               if cfg.adaptive_sigma else float("nan"))
+    for extra in ("best_l0", "final_tau"):  # sparse variants only (aslo.attacks.sparse)
+        if extra in outputs[0]:
+            records[extra] = torch.cat([o[extra] for o in outputs]).double().numpy()
     summary = summarize(records, duration, distance)
     summary["attack"] = cfg.name
     trace_df = _trace_frame([o["trace"] for o in outputs], cfg.steps) if trace else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 
 from .config import AttackConfig, check_override_keys
+from .sparse import SPARSE_VARIANTS, SparseAttackConfig, check_sparse_override_keys
 
 _REG = 1e-5  # the paper's uniform regularisation coefficient
 
@@ -19,6 +20,8 @@ _VARIANTS = {
     "CW_L2": dict(loss="cw", regulariser="l2", reg_coef=_REG),
     "CW_L1": dict(loss="cw", regulariser="l1", reg_coef=_REG),
     "AS_CW": dict(loss="cw", regulariser="asl0", reg_coef=_REG),
+    # Beyond the paper: the AS variants with exact zeros (see aslo.attacks.sparse).
+    **SPARSE_VARIANTS,
 }
 
 #: Part 1 names that resolve to a registered attack.
@@ -49,8 +52,9 @@ def get_attack_config(name: str, **overrides) -> AttackConfig:
     an unknown key or an invalid value raises ValueError before anything runs.
     """
     canonical = resolve_attack_name(name)
-    check_override_keys(overrides)
+    sparse = canonical in SPARSE_VARIANTS
+    (check_sparse_override_keys if sparse else check_override_keys)(overrides)
     if "name" in overrides:
         raise ValueError("the attack name is set by the registry, not by an override")
     settings = {**_VARIANTS[canonical], **overrides}
-    return AttackConfig(name=canonical, **settings)
+    return (SparseAttackConfig if sparse else AttackConfig)(name=canonical, **settings)
