@@ -7,12 +7,12 @@ import argparse
 import numpy as np
 import pandas as pd
 
+import aslo.data as data_layer  # looked up at call time, so tests can substitute the loader
 from aslo.data import (
     DatasetNotFoundError,
     archive_root,
     available_offline,
     dataset_summary,
-    load_ucr,
     locate_dataset,
     suggest_names,
     summary_row,
@@ -110,7 +110,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             return 0
     else:
         print(f"Source: {location[0]}\n  {location[1]}")
-    raw = load_ucr(name, args.root, normalize=False, download=args.download)
+    raw = data_layer.load_ucr(name, args.root, normalize=False, download=args.download)
     print(f"Loaded: x_train {raw.x_train.shape}, x_test {raw.x_test.shape}, {raw.n_classes} classes "
           f"(original labels {raw.classes.tolist()})")
     print(f"  train balance   {_balance(raw.class_counts('train'), raw.classes)}")
