@@ -1,0 +1,126 @@
+"""Peer attacks (sigma-zero, FMN-L0, CW, PGD) on our models and series, measured like ours.
+
+Each peer sees the model and the series through the same exact ``UnitBox`` (see ``affine``),
+gets the same step budget (forward+backward passes), attacks the clean prediction
+(untargeted), and is measured in original units: the returned perturbation is mapped back
+exactly, the example ``x + delta`` is re-classified by the original model, and the records are
+:func:`aslo.metrics.per_sample_metrics` plus ``best_l0``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from dataclasses import dataclass
+
+import pandas as pd
+import torch
+
+from ..attacks._tensor import as_label_tensor, as_series_tensor, attack_mode
+from ..metrics import per_sample_metrics, summarize
+from ._advlib import PeerUnavailableError, advlib_attack
+from .affine import UnitBox, UnitModel, unit_box_for
+
+#: Peer name -> (library, what it is).
+PEERS = {
+    "SIGMA_ZERO": ("adv-lib", "sigma-zero (Cina et al.), L0, untargeted"),
+    "FMN_L0": ("adv-lib", "Fast Minimum-Norm attack, L0 (Pintor et al.)"),
+    "TA_CW": ("torchattacks", "Carlini-Wagner L2 (c=1, kappa=0, lr=0.01)"),
+    "TA_PGD": ("torchattacks", "PGD L-infinity in our box eps (alpha = 2.5 eps / steps)"),
+}
+_MODULES = {"adv-lib": "adv_lib", "torchattacks": "torchattacks"}
+
+
+@dataclass
+class PeerResult:
+    """The outcome of :func:`run_peer` (tensors on CPU, distances in original units)."""
+
+    x_adv: torch.Tensor
+    delta: torch.Tensor
+    records: pd.DataFrame
+    summary: dict
+    box: UnitBox
+    config: dict
+
+
+def peer_status() -> dict:
+    """``{peer: None}`` when it can run here, else ``{peer: reason}``."""
+    out = {}
+    for name, (library, _) in PEERS.items():
+        if importlib.util.find_spec(_MODULES[library]) is None:
+            out[name] = f"{library} is not installed (pip install 'aslo[peers]')"
+            continue
+        try:
+            if library == "adv-lib":
+                advlib_attack("sigma_zero" if name == "SIGMA_ZERO" else "fmn")
+            else:
+                import torchattacks  # noqa: F401
+        except (ImportError, OSError) as exc:
+            out[name] = f"{library} does not import: {exc}"
+        else:
+            out[name] = None
+    return out
+
+
+def available_peers() -> tuple:
+    """The peers that can run here."""
+    return tuple(name for name, reason in peer_status().items() if reason is None)
+
+
+def _attack(name: str, umodel, u, labels, steps: int, eps_u: float):
+    """Run one peer in unit space; returns the adversarial inputs in [0, 1]."""
+    if name == "SIGMA_ZERO":
+        return advlib_attack("sigma_zero")(umodel, u, labels, num_steps=steps)
+    if name == "FMN_L0":
+        return advlib_attack("fmn")(umodel, u, labels, norm=0, steps=steps)
+    import torchattacks
+
+    if name == "TA_CW":
+        attack = torchattacks.CW(umodel, c=1.0, kappa=0.0, steps=steps, lr=0.01)
+    else:
+        attack = torchattacks.PGD(umodel, eps=eps_u, alpha=2.5 * eps_u / steps, steps=steps, random_start=True)
+    return attack(u, labels)
+
+
+def run_peer(model, x, y, name: str, *, steps: int, eps: float, box: UnitBox | None = None,
+             seed: int = 0, distance: str = "l2") -> PeerResult:
+    """Run peer ``name`` for ``steps`` steps on ``x`` (N, C, L) and measure it like our attacks.
+
+    ``eps`` is our box (original units): it widens the UnitBox (when ``box`` is None) and bounds
+    TA_PGD. Success means the prediction on ``x + delta`` differs from the clean prediction.
+    Raises ValueError on bad input and PeerUnavailableError when the peer's library is missing.
+    """
+    if name not in PEERS:
+        raise ValueError(f"unknown peer {name!r}; known: {', '.join(PEERS)}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    x = as_series_tensor(x)
+    y = as_label_tensor(y, x.shape[0])
+    box = box or unit_box_for(x, eps)
+    if float(x.min()) < box.lo or float(x.max()) > box.hi:
+        raise ValueError(f"x lies outside the box [{box.lo}, {box.hi}]")
+    reason = peer_status()[name]
+    if reason is not None:
+        raise PeerUnavailableError(f"{name}: {reason}")
+    device = torch.device("cpu")
+    with attack_mode(model, device), torch.random.fork_rng():
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            clean = model(x).argmax(dim=1)
+        u = box.to_unit(x).float()
+        began = time.perf_counter()
+        u_adv = _attack(name, UnitModel(model, box), u, clean, steps, box.eps_to_unit(eps)).detach()
+        duration = time.perf_counter() - began
+        delta = box.delta_from_unit(u_adv - u)  # exact: float32 times a power of two
+        x_adv = x + delta
+        with torch.no_grad():
+            adv_pred = model(x_adv).argmax(dim=1)
+    records = per_sample_metrics(x, x_adv, clean, adv_pred, y, delta=delta)
+    records.insert(0, "index", range(x.shape[0]))
+    records["y_true"], records["clean_pred"], records["adv_pred"] = y.numpy(), clean.numpy(), adv_pred.numpy()
+    records["best_l0"] = records["l0"].astype(float).where(records["success"])
+    summary = summarize(records, duration, distance)
+    summary["attack"] = name
+    config = {"peer": name, "library": PEERS[name][0], "steps": steps, "eps": eps, "seed": seed,
+              "box_lo": box.lo, "box_scale": box.scale}
+    return PeerResult(x_adv=x_adv, delta=delta, records=records, summary=summary, box=box, config=config)
