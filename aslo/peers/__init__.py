@@ -6,8 +6,8 @@ can run here. The affine map (``UnitBox``) needs only torch and is always import
 
 from ._advlib import PeerUnavailableError
 from .affine import UnitBox, UnitModel, unit_box_for
-from .compare import REFERENCE, compare_on, our_attacks
+from .compare import REFERENCE, compare_on, goal_check, our_attacks
 from .runners import PEERS, PeerResult, available_peers, peer_status, run_peer
 
-__all__ = ["PEERS", "REFERENCE", "compare_on", "our_attacks", "PeerResult", "PeerUnavailableError", "UnitBox", "UnitModel", "available_peers",
+__all__ = ["PEERS", "REFERENCE", "compare_on", "goal_check", "our_attacks", "PeerResult", "PeerUnavailableError", "UnitBox", "UnitModel", "available_peers",
            "peer_status", "run_peer", "unit_box_for"]

@@ -69,3 +69,29 @@ def compare_on(model, x, y, *, steps: int, eps: float = 1.0, peers=(), paper_kwa
     for col in ("asr", "median_l0", "mean_l2", "sec_per_sample"):
         table[f"ratio_{col}"] = table[col] / ref[col] if ref[col] else math.nan
     return table, curves
+
+
+def goal_check(table: pd.DataFrame, peer: str = "SIGMA_ZERO", ours: str = REFERENCE) -> pd.DataFrame:
+    """Per (dataset, model): does ``ours`` reach ``peer``'s ASR with a median L0 no larger?
+
+    ``table`` is the benchmark table (columns dataset, model, attack, asr, median_l0,
+    sec_per_sample). Returns one row per cell with both sides, ``asr_ok``, ``l0_ok``,
+    ``cost_ratio`` (our seconds per sample / the peer's) and ``goal_met``.
+    """
+    need = {"dataset", "model", "attack", "asr", "median_l0", "sec_per_sample"}
+    if not need <= set(table.columns):
+        raise ValueError(f"table lacks column(s) {sorted(need - set(table.columns))}")
+    keys = ["dataset", "model"]
+    cols = ["asr", "median_l0", "sec_per_sample"]
+    a = table[table["attack"] == ours].set_index(keys)[cols]
+    b = table[table["attack"] == peer].set_index(keys)[cols]
+    if a.empty or b.empty:
+        raise ValueError(f"table has no rows of {ours!r} or of {peer!r}")
+    both = a.join(b, lsuffix="_ours", rsuffix=f"_{peer.lower()}", how="inner")
+    p = peer.lower()
+    both["asr_ok"] = both["asr_ours"] >= both[f"asr_{p}"]
+    # NaN median (no success) on our side fails; on the peer's side only the ASR test matters
+    both["l0_ok"] = (both["median_l0_ours"] <= both[f"median_l0_{p}"]) | both[f"median_l0_{p}"].isna()
+    both["cost_ratio"] = both["sec_per_sample_ours"] / both[f"sec_per_sample_{p}"]
+    both["goal_met"] = both["asr_ok"] & both["l0_ok"]
+    return both.reset_index()

@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-NOTEBOOKS = ("01_method", "02_models", "03_part1_table1", "04_part2_figure1", "05_paper_vs_ours")
+NOTEBOOKS = ("01_method", "02_models", "03_part1_table1", "04_part2_figure1", "05_paper_vs_ours", "06_beyond")
 KERNEL = "python3"
 
 
