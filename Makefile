@@ -16,6 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install --quiet "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e ".[book,test,distributed]"
+	$(PY) -m pip install --quiet --no-deps "adv-lib==0.2.8" "torchattacks==3.5.1"
 	@touch $@
 
 test: setup

@@ -24,8 +24,9 @@ CONDA_NAMES = {"torch": ["pytorch"], "dask": ["dask", "distributed"]}
 def _pyproject_requirements() -> list[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     requirements = list(project["dependencies"])
-    for extra in project["optional-dependencies"].values():
-        requirements.extend(extra)
+    for name, extra in project["optional-dependencies"].items():
+        if name != "peers":  # pip-only, installed with --no-deps (see pyproject.toml)
+            requirements.extend(extra)
     return requirements
 
 
