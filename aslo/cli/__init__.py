@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (CLIError, ValueError, FileNotFoundError, KeyError, PermissionError) as exc:
+    except (CLIError, ValueError, KeyError, OSError) as exc:  # OSError: missing, unwritable, full
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"aslo {args.command}: error: {message}", file=sys.stderr)
         return 2
