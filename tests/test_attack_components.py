@@ -12,13 +12,6 @@ from aslo.attacks.regularisers import (l0_surrogate, l1_norm, l2_batch_norm, l2_
 from aslo.attacks.steps import AdamState, adam_step_, pgd_step_, project_box_
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one intra-op thread avoids OpenMP wake-up costs on a loaded 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 # --- the ASL0 surrogate -------------------------------------------------------------------------

@@ -13,13 +13,6 @@ from aslo.models.published import published_accuracies, published_accuracy
 # Reference parameter counts (univariate input, 2 classes) from the architecture specs.
 REFERENCE_PARAMS = {"inception": 0.42e6, "resnet18": 4.2e6, "macnn": 8.2e6, "lstmfcn": 0.27e6}
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread: tests share a small, often busy CPU; oversubscription slows them badly."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 

@@ -8,12 +8,6 @@ import torch
 from aslo.peers import PEERS, UnitBox, UnitModel, unit_box_for
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 def _series(n=6, length=24, seed=0):

@@ -7,12 +7,6 @@ from aslo.attacks import ATTACKS, get_attack_config, run_attack
 from aslo.attacks.sparse import SparseAttackConfig, prune_perturbation
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
 
 
 class Linear(torch.nn.Module):

@@ -23,13 +23,6 @@ from aslo.training import (
 )
 from aslo.training.loop import batch_indices, class_weights
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread: tests share a small, often busy CPU; oversubscription slows them badly."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 

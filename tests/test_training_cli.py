@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import pytest
-import torch
 
 from aslo.cli import main
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One torch thread: tests share a small, often busy CPU."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def _italy_available() -> bool:

@@ -112,12 +112,12 @@ class AttackConfig:
 FIELD_NAMES = tuple(f.name for f in dataclasses.fields(AttackConfig))
 
 
-def check_override_keys(keys) -> None:
-    """Raise ValueError naming any key that is not an AttackConfig field, with close matches."""
+def check_override_keys(keys, field_names=FIELD_NAMES) -> None:
+    """Raise ValueError naming any key that is not one of ``field_names``, with close matches."""
     for key in keys:
-        if key not in FIELD_NAMES:
-            close = difflib.get_close_matches(key, FIELD_NAMES, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else f"; valid keys: {', '.join(FIELD_NAMES)}"
+        if key not in field_names:
+            close = difflib.get_close_matches(key, field_names, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else f"; valid keys: {', '.join(field_names)}"
             raise ValueError(f"unknown attack setting {key!r}{hint}")
 
 

@@ -16,14 +16,13 @@ step rule and ASL0 regulariser and add three things, all batched and per sample:
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 from dataclasses import dataclass
 
 import torch
 
 from ..metrics import ZERO_THRESHOLD
-from .config import AttackConfig
+from .config import AttackConfig, check_override_keys
 from .loop import BatchAttack
 
 #: The sparse variants: the paper's AS_CW / AS_GM_PGD compositions plus exact sparsity. The box
@@ -92,11 +91,7 @@ SPARSE_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(SparseAttackConfig
 
 def check_sparse_override_keys(keys) -> None:
     """Raise ValueError naming any key that is not a SparseAttackConfig field."""
-    for key in keys:
-        if key not in SPARSE_FIELD_NAMES:
-            close = difflib.get_close_matches(key, SPARSE_FIELD_NAMES, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else f"; valid keys: {', '.join(SPARSE_FIELD_NAMES)}"
-            raise ValueError(f"unknown attack setting {key!r}{hint}")
+    check_override_keys(keys, SPARSE_FIELD_NAMES)
 
 
 def _flat(t: torch.Tensor) -> torch.Tensor:

@@ -6,6 +6,7 @@ All aggregates are the mean over datasets of the per-dataset mean over seeds.
 from aslo.report.claims import ClaimRules, evaluate_claims, evaluate_paper_claims
 from aslo.report.figure1 import figure1_data, plot_figure1
 from aslo.report.paper import compare_with_paper, paper_table1
+from aslo.report.reading import read_claims
 from aslo.report.table1 import build_table1, write_table1
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "figure1_data",
     "paper_table1",
     "plot_figure1",
+    "read_claims",
     "write_table1",
 ]
