@@ -172,7 +172,20 @@ def test_evaluate_claims_verdicts_from_numbers():
     assert verdict["3"] == "not reproduced"        # 20 < 10 x 2.5
     assert verdict["4g"] == "not reproduced"       # distance lower but ASR drops by 0.2
     assert verdict["4"] == "reproduced"            # AS_CW vs CW: 0.5 < 0.8, ASR gap 0.04
+    assert verdict["5"] == "reproduced"            # AS_CW vs CW_L2: 0.5 <= 0.95 x 0.7, ASR gap 0.03
+    assert verdict["5g"] == "not reproduced"       # AS_GM_PGD vs GM_PGD_L2: ASR drops by 0.2
     assert "0.8" in claims.loc[0, "numbers"] and "0.05" in claims.loc[0, "rule"]
+
+
+def test_a_float_level_decrease_is_not_a_reduction():
+    frame = _claims_frame({a: 0.0 for a in ASR_MSD})
+    frame.loc[frame["attack"] == "AS_CW", "mean_success_distance"] = 0.7999  # CW: 0.8, CW_L2: 0.7
+    frame.loc[frame["attack"] == "CW_L2", "mean_success_distance"] = 0.8
+    claims = evaluate_claims(frame).set_index("claim")["verdict"]
+    assert claims["4: AS lowers the success distance of CW at similar ASR"] == "not reproduced"
+    assert claims["2: ASL0 lowers the mean success distance"] == "not reproduced"
+    looser = evaluate_claims(frame, ClaimRules(min_reduction=0.0)).set_index("claim")["verdict"]
+    assert looser["4: AS lowers the success distance of CW at similar ASR"] == "reproduced"
 
 
 def test_claims_not_evaluated_when_attack_missing():

@@ -55,7 +55,7 @@ def test_write_report(tmp_path):
     assert {"table1_csv", "figure1_png", "claims", "paper_claims", "paper_comparison"} <= set(paths)
     assert all(p.is_file() for p in paths.values())
     claims = pd.read_csv(paths["claims"])
-    assert set(claims["verdict"]) <= {"reproduced", "not reproduced", "not evaluated"} and len(claims) == 4 * 5
+    assert set(claims["verdict"]) <= {"reproduced", "not reproduced", "not evaluated"} and len(claims) == 4 * 7  # per model: claims 1-3, 4 (x2), check 5 (x2)
     only_part2 = make_summaries(attacks=("GM_PGD", "AS_GM_PGD"))
     assert "table1_csv" not in write_report(only_part2, tmp_path / "p2")
     with pytest.raises(ValueError, match="no Part 1 or Part 2"):
