@@ -7,6 +7,8 @@ import contextlib
 import numpy as np
 import torch
 
+from aslo.training.device import resolve_device as resolve_named_device
+
 
 def as_series_tensor(x) -> torch.Tensor:
     """Validate ``x`` as a finite (N, C, L) batch of series and return it as float32 CPU tensor."""
@@ -45,19 +47,13 @@ def as_label_tensor(y, n: int) -> torch.Tensor:
 
 
 def resolve_device(device, model) -> torch.device:
-    """``None`` -> the model's parameter device (CPU if it has none); "auto" -> cuda if available."""
+    """``None`` -> the model's parameter device (CPU if it has none); otherwise as
+    :func:`aslo.training.device.resolve_device` ("auto" -> cuda if available; an unavailable
+    device raises ValueError)."""
     if device is None:
         params = list(model.parameters()) if isinstance(model, torch.nn.Module) else []
         return params[0].device if params else torch.device("cpu")
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"unknown device {device!r}") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} requested but CUDA is not available")
-    return resolved
+    return resolve_named_device(device)
 
 
 def has_recurrent(model) -> bool:
