@@ -1,7 +1,8 @@
 """Fast stand-ins for the data, training and attack layers (shared by the experiment tests).
 
-Also runnable as a script: ``python test_experiments_fakes.py PROFILE_TOML RESULTS RUNS``
-runs a grid on the stand-ins (used by the interruption tests).
+Also runnable as a script: ``python test_experiments_fakes.py PROFILE_TOML RESULTS RUNS GATE LOG``
+runs a grid on the stand-ins (used by the interruption tests): with GATE = k > 0 it prints
+``GATE`` after k attacks and blocks on stdin, so the test signals a child that is provably mid-grid.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -25,10 +27,15 @@ def _seed_of(*parts) -> int:
 
 
 class FakeBackend(Backend):
-    """Deterministic, fast stand-in; counts calls; optional sleep per attack."""
+    """Deterministic, fast stand-in; counts calls; optional sleep per attack.
 
-    def __init__(self, sleep: float = 0.0, metrics: str = "fake-1", log: str | None = None):
-        self.sleep, self.metrics, self.log = sleep, metrics, log
+    ``gate_after=k``: before the (k+1)-th attack, print ``GATE`` on stdout and block reading stdin
+    (an event the test waits for, instead of guessing with sleeps).
+    """
+
+    def __init__(self, sleep: float = 0.0, metrics: str = "fake-1", log: str | None = None,
+                 gate_after: int | None = None):
+        self.sleep, self.metrics, self.log, self.gate_after = sleep, metrics, log, gate_after
         self.trained: list[tuple] = []
         self.attacked: list[tuple] = []
 
@@ -55,6 +62,9 @@ class FakeBackend(Backend):
 
     def run_attack(self, net, x, y, attack, overrides, *, seed, device, distance, batch_size, progress):
         t0 = time.perf_counter()
+        if self.gate_after is not None and len(self.attacked) == self.gate_after:
+            print("GATE", flush=True)
+            sys.stdin.read()  # blocks until the test signals this process (or closes stdin)
         self.attacked.append((net, attack, seed, tuple(np.asarray(x).reshape(len(x), -1)[:, 0].round(6))))
         if self.log:
             with open(self.log, "a") as fh:
@@ -97,6 +107,9 @@ def write_profile(folder: Path, text: str = SMALL_PROFILE, name: str = "tiny.tom
 if __name__ == "__main__":  # the interruption tests run this in a subprocess
     from aslo.experiments import run_grid
 
-    profile, results, runs, sleep, log = sys.argv[1:6]
+    # Whoever started us (a script's background job, a CI runner) may have left SIGINT ignored;
+    # the interruption test needs Python's own handler, so set it here, in the child.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    profile, results, runs, gate, log = sys.argv[1:6]
     run_grid(profile, results_dir=results, runs_dir=runs, progress=False,
-             backend=FakeBackend(sleep=float(sleep), log=log))
+             backend=FakeBackend(log=log, gate_after=int(gate) or None))
