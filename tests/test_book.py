@@ -81,16 +81,9 @@ def test_book_no_execute_without_executed_notebooks_fails_clearly(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def built_book(tmp_path_factory):
-    """Execute every notebook with the smoke profile (one model, to stay fast) and build the book."""
-    root = tmp_path_factory.mktemp("book")
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(REPO / name, root / name)
-    shutil.copytree(REPO / "book", root / "book", ignore=shutil.ignore_patterns("executed"))
-    shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    html = make_book("smoke", root=root, results_dir=root / "results", runs_dir=root / "runs",
-                     parameters={"models": ["lstmfcn"]}, progress=False)
-    return root, html
+def built_book(smoke_book):
+    """The smoke book (conftest.smoke_book), built among stray Markdown files."""
+    return smoke_book
 
 
 def test_book_end_to_end(built_book):
@@ -113,3 +106,136 @@ def test_book_end_to_end(built_book):
     assert "reproduced" in deviations and "LSTMFCN" in deviations
     method = (html / "book" / "method.html").read_text()
     assert "sigma0" in method and "AS_CW" in method
+
+
+def test_book_reads_only_the_pages_the_toc_names():
+    """_config.yml's include_patterns are exactly _toc.yml's files (so stray Markdown is never read)."""
+    import yaml
+
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    chapters = [toc["root"]] + [entry["file"] for entry in toc["chapters"]]
+    expected = [f"{c}.ipynb" if c.startswith("book/executed/") else f"{c}.md" for c in chapters]
+    assert config["sphinx"]["config"]["include_patterns"] == expected
+
+
+def test_stray_files_do_not_break_the_build(built_book):
+    from conftest import STRAY_FILES
+
+    root, html = built_book
+    assert all((root / stray).is_file() for stray in STRAY_FILES)  # they were there during the build
+    assert not (html / "notes.html").exists() and not (html / "book" / "notes.html").exists()
+
+
+PROGRESS_TEXT = re.compile(r"it/s|cell/s|s/it|%\|")
+
+
+def test_pages_hold_no_progress_bars_or_stderr(built_book):
+    root, html = built_book
+    pages = sorted(p for p in html.rglob("*.html") if "_static" not in p.parts)
+    assert len(pages) >= len(NOTEBOOKS)
+    noisy = [f"{p.relative_to(html)}: {m.group(0)!r}" for p in pages
+             for m in [PROGRESS_TEXT.search(p.read_text(encoding="utf-8"))] if m]
+    assert noisy == [], noisy
+    for name in NOTEBOOKS:
+        page = (html / "book" / "executed" / f"{name}.html").read_text(encoding="utf-8")
+        assert "output stderr" not in page and "Warning:" not in page, name
+
+
+def test_reader_sees_results_with_code_one_click_away(built_book):
+    root, html = built_book
+    for name in NOTEBOOKS:
+        nb = json.loads((root / "book" / "executed" / f"{name}.ipynb").read_text())
+        for cell in (c for c in nb["cells"] if c["cell_type"] == "code"):
+            tags = cell["metadata"].get("tags", [])
+            if "injected-parameters" in tags:
+                assert "remove-cell" in tags
+            elif "parameters" in tags:
+                assert "hide-cell" in tags
+            else:
+                assert "hide-input" in tags or "remove-cell" in tags, (name, cell["source"][:60])
+        page = (html / "book" / "executed" / f"{name}.html").read_text(encoding="utf-8")
+        assert "injected-parameters" not in page and "results_dir = " not in page.split("toggle")[0], name
+
+
+def test_chapter_titles_are_distinct():
+    """No two chapters carry near-identical titles (a reader cannot tell them apart in the menu)."""
+    import difflib
+
+    import yaml
+
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text())
+    titles = {}
+    for chapter in [toc["root"]] + [entry["file"] for entry in toc["chapters"]]:
+        name = chapter.replace("book/executed/", "notebooks/")
+        path = REPO / (f"{name}.ipynb" if name.startswith("notebooks/") else f"{name}.md")
+        if path.suffix == ".ipynb":
+            text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
+        else:
+            text = path.read_text()
+        titles[chapter] = re.search(r"^# (.+)$", text, re.M).group(1).strip()
+    names = list(titles)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            ratio = difflib.SequenceMatcher(None, titles[a].lower(), titles[b].lower()).ratio()
+            assert ratio < 0.75, f"{a} and {b} have near-identical titles: {titles[a]!r} / {titles[b]!r}"
+
+
+def test_papermill_runs_this_python_even_with_a_foreign_python3_kernel(tmp_path, monkeypatch):
+    """A user's own "python3" kernel (here: one that cannot start) must not run the notebooks."""
+    import sys
+
+    import papermill
+
+    from aslo.report.book import current_python_kernel
+
+    user = tmp_path / "user-data" / "kernels" / "python3"
+    user.mkdir(parents=True)
+    (user / "kernel.json").write_text(json.dumps({"argv": ["/nonexistent/python", "-m", "ipykernel_launcher",
+                                                          "-f", "{connection_file}"],
+                                                 "display_name": "foreign", "language": "python"}))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "user-data"))
+    source = tmp_path / "probe.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import sys; print(sys.executable)")],
+                                            metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                     "language": "python"}}), source)
+    with current_python_kernel() as kernel:
+        papermill.execute_notebook(str(source), str(tmp_path / "out.ipynb"), kernel_name=kernel, progress_bar=False)
+    out = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    assert out.cells[0].outputs[0]["text"].strip() == sys.executable
+    assert "aslo-kernel-" not in __import__("os").environ.get("JUPYTER_PATH", "")  # restored afterwards
+
+
+def test_prepare_for_reader_tags_cells_and_drops_stderr(tmp_path):
+    from aslo.report.book import prepare_for_reader
+
+    cells = [nbformat.v4.new_code_cell("profile = 'x'", metadata={"tags": ["parameters"]}),
+             nbformat.v4.new_code_cell("profile = 'y'", metadata={"tags": ["injected-parameters"]}),
+             nbformat.v4.new_code_cell("1 + 1"),
+             nbformat.v4.new_code_cell("2 + 2", metadata={"tags": ["remove-input"]})]
+    cells[2].outputs = [nbformat.v4.new_output("stream", name="stderr", text="10%|#  | 1/10 [00:01<00:09, 1.0it/s]"),
+                        nbformat.v4.new_output("stream", name="stdout", text="kept")]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    prepare_for_reader(path)
+    out = nbformat.read(path, as_version=4).cells
+    assert out[0].metadata["tags"] == ["parameters", "hide-cell"]
+    assert out[1].metadata["tags"] == ["injected-parameters", "remove-cell"]
+    assert out[2].metadata["tags"] == ["hide-input"] and [o["name"] for o in out[2].outputs] == ["stdout"]
+    assert out[3].metadata["tags"] == ["remove-input"]
+
+
+def test_notebooks_only_read_stored_results(tmp_path, monkeypatch):
+    """A page never computes the grid: with cells missing, it stops and names the command."""
+    from aslo.report.notebook import MissingResultsError, setup_notebook, stored_results
+
+    monkeypatch.setenv("TQDM_DISABLE", "0")  # setup_notebook quiets tqdm: restored after the test
+
+    context = setup_notebook("smoke", results_dir=tmp_path / "empty", runs_dir=tmp_path / "runs",
+                             output_dir=tmp_path / "out")
+    with pytest.raises(MissingResultsError, match="aslo run --profile smoke"):
+        stored_results(context, part=1)
+    assert "steps at lr" in context.budget() and "ItalyPowerDemand" in context.budget()
+    for name in ("03_part1_table1", "04_part2_figure1", "05_paper_vs_ours"):
+        source = "".join(c.source for c in nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4).cells)
+        assert "run_grid" not in source and "stored_results(" in source, name

@@ -24,9 +24,8 @@ CONDA_NAMES = {"torch": ["pytorch"], "dask": ["dask", "distributed"]}
 def _pyproject_requirements() -> list[str]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     requirements = list(project["dependencies"])
-    for name, extra in project["optional-dependencies"].items():
-        if name != "peers":  # pip-only, installed with --no-deps (see pyproject.toml)
-            requirements.extend(extra)
+    for extra in project["optional-dependencies"].values():
+        requirements.extend(extra)
     return requirements
 
 
@@ -94,3 +93,38 @@ def test_setup_never_pulls_an_unpinned_torch():
     assert 'TORCH_SPEC ?= torch==' in makefile
     # torch is installed (or found) before the package, so pip never resolves a newer CUDA build
     assert makefile.index("TORCH_SPEC)") < makefile.index('pip install --quiet -e')
+
+
+def test_no_extra_pulls_torchvision_and_peers_install_is_one_command():
+    """The peers would pull torchvision (another torch) and downgrade requests: no extra names them;
+    the one safe command lives in aslo.peers.PEERS_INSTALL and make setup runs exactly that."""
+    from aslo.peers import PEERS_INSTALL
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    named = {_split(r)[0] for extra in project["optional-dependencies"].values() for r in extra}
+    assert not named & {"adv-lib", "torchattacks", "torchvision"}, named
+    assert PEERS_INSTALL.startswith("pip install --no-deps ")
+    packages = PEERS_INSTALL.removeprefix("pip install --no-deps ").split()
+    makefile = (ROOT / "Makefile").read_text()
+    setup_line = next(line for line in makefile.splitlines() if "--no-deps" in line)
+    assert [p.strip('"') for p in setup_line.split("--no-deps", 1)[1].split()] == packages
+
+
+def test_torch_floor_supports_numpy_2():
+    """aeon needs numpy >= 2; torch 2.3 is the first release built against numpy 2's ABI."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    (torch_req,) = [r for r in project["dependencies"] if _split(r)[0] == "torch"]
+    assert _lower_bound(_split(torch_req)[1]) == "2.3"
+
+
+def test_prose_counts_of_notebooks_match_the_book():
+    """Counts the prose states ("five notebooks") drift; they must equal the book's notebooks."""
+    from aslo.report.book import NOTEBOOKS
+
+    words = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+             "nine": 9, "ten": 10}
+    texts = [ROOT / "README.md", *sorted((ROOT / "book").glob("*.md"))]
+    for path in texts:
+        for match in re.finditer(r"\b(\w+) (?:\w+ )?notebooks?\b", path.read_text()):
+            count = words.get(match.group(1).lower(), int(match.group(1)) if match.group(1).isdigit() else None)
+            assert count in (None, len(NOTEBOOKS)), f"{path.name}: '{match.group(0)}' but the book has {len(NOTEBOOKS)}"

@@ -20,8 +20,6 @@ from urllib.parse import unquote, urlparse
 import pytest
 import yaml
 
-from aslo.report.book import make_book
-from test_faults_support import smoke_grid
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = next((p for p in (shutil.which("chromium"), "/usr/bin/chromium") if p and Path(p).is_file()), None)
@@ -30,6 +28,7 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
          # Virtual time ends the page load even while the (unreachable) MathJax CDN is pending.
          "--run-all-compositor-stages-before-draw", "--virtual-time-budget=3000"]
 TABLE1_LABELS = ("ASL0", "L1", "L2", "No Reg.")
+SCREEN = "1280,900"  # the first screen a reader sees
 # Injected into a copy of each chapter page: records what the browser loaded on the elements.
 PROBE = """<script>(function () {
   function mark() {
@@ -79,17 +78,9 @@ def chromium(page: Path, profile_dir: Path, *args: str) -> subprocess.CompletedP
 
 
 @pytest.fixture(scope="module")
-def book(tmp_path_factory):
-    """Build the book from the shared smoke grid (lstmfcn); return (root, html folder)."""
-    grid = smoke_grid()
-    root = tmp_path_factory.mktemp("reader")
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(REPO / name, root / name)
-    shutil.copytree(REPO / "book", root / "book", ignore=shutil.ignore_patterns("executed"))
-    shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    out = make_book("smoke", root=root, results_dir=grid.results, runs_dir=grid.runs,
-                    parameters={"models": ["lstmfcn"]}, progress=False)
-    return root, out
+def book(smoke_book):
+    """The smoke book (conftest.smoke_book): (root, html folder)."""
+    return smoke_book
 
 
 @pytest.fixture(scope="module")
@@ -108,9 +99,9 @@ def rendered(book, tmp_path_factory):
         probe.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>", 1),
                          encoding="utf-8")
         try:
-            dom = chromium(probe, profile_dir, "--dump-dom")
+            dom = chromium(probe, profile_dir, f"--window-size={SCREEN}", "--dump-dom")
             shot = shots / f"{stem}.png"
-            chromium(probe, profile_dir, "--window-size=1280,900", f"--screenshot={shot}")
+            chromium(probe, profile_dir, f"--window-size={SCREEN}", f"--screenshot={shot}")
             if stem in TALL:
                 chromium(probe, profile_dir, f"--window-size={TALL[stem]}", f"--screenshot={shots / (stem + '_full.png')}")
         finally:
@@ -140,6 +131,10 @@ def test_table1_and_figure1_appear(rendered):
     table_dom = rendered["book/executed/03_part1_table1"][0]
     tables = re.findall(r"<table.*?</table>", table_dom, re.S)
     assert any(all(label in text_of(t) for label in TABLE1_LABELS) for t in tables), "Table 1 not rendered"
+    table1 = next(t for t in tables if all(label in text_of(t) for label in TABLE1_LABELS))
+    top = re.search(r'data-top="(-?\d+)"', table1)
+    height = int(SCREEN.split(",")[1])
+    assert top and int(top.group(1)) < height - 100, f"Table 1 starts at {top and top.group(1)} px, below the first screen"
     figure_dom = rendered["book/executed/04_part2_figure1"][0]
     widths = [int(w) for w in re.findall(r'<img[^>]*data-natural-width="(\d+)"', figure_dom)]
     assert widths and max(widths) >= 300, f"Figure 1 not rendered as a loaded image: {widths}"

@@ -19,12 +19,19 @@ class CLIError(Exception):
     """An error caused by the user's input; printed without a traceback."""
 
 
+def _version() -> str:
+    from aslo import __version__
+
+    return __version__
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser with every available sub-command."""
     parser = argparse.ArgumentParser(
         prog="aslo",
         description="Adaptive sparse L0 (ASLO) attacks on UCR time-series classifiers.",
     )
+    parser.add_argument("--version", action="version", version=f"aslo {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:

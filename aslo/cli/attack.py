@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from aslo.attacks import ATTACKS
+from aslo.cli.options import add_device_option, add_store_options, runs_dir
 from aslo.metrics import DISTANCES
 from aslo.models import MODEL_NAMES
 
@@ -33,8 +34,8 @@ def register(subparsers) -> None:
     parser.add_argument("--distance", default="l2", choices=DISTANCES, help="summary distance (default l2)")
     parser.add_argument("--return-iterate", choices=("last", "best"), help="returned iterate (default last)")
     parser.add_argument("--out", help="write the per-sample records to this CSV file")
-    parser.add_argument("--runs-dir", default="runs", help="checkpoint folder (default: runs)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
+    add_store_options(parser, results=False)
+    add_device_option(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     parser.set_defaults(func=run)
 
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
 
     dataset = load_ucr(args.dataset)
-    model, _ = get_trained_model(dataset, args.model, seed=args.train_seed, runs_dir=args.runs_dir,
+    model, _ = get_trained_model(dataset, args.model, seed=args.train_seed, runs_dir=runs_dir(args),
                                  device=device, progress=not args.no_progress)
     n = len(dataset.x_test) if args.samples is None else min(args.samples, len(dataset.x_test))
     result = run_attack(model, dataset.x_test[:n], dataset.y_test[:n], config.name,

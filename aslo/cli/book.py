@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import argparse
 
+from aslo.cli.options import add_store_options
+
 
 def register(subparsers) -> None:
     """Add the ``book`` sub-command."""
     parser = subparsers.add_parser(
         "book",
-        help="execute the notebooks (papermill) and build the book into _build/html",
-        description="Executes notebooks/*.ipynb into book/executed/ for a profile, then builds the "
-                    "Jupyter Book with warnings as errors.",
+        help="train, run the grid, execute the notebooks and build the book into _build/html",
+        description="For a profile: trains (or reuses) the models, runs the attack grid (finished cells "
+                    "are skipped), executes notebooks/*.ipynb into book/executed/ (they read the stored "
+                    "results), then builds the Jupyter Book with warnings as errors.",
     )
     parser.add_argument("--profile", default="default", help="profile name or TOML path (default: default)")
     parser.add_argument("--no-execute", action="store_true",
                         help="rebuild from the notebooks already executed in book/executed/")
-    parser.add_argument("--results-dir", default=None, help="result store root (default: ./results)")
-    parser.add_argument("--runs-dir", default=None, help="checkpoint folder (default: ./runs)")
+    add_store_options(parser)
     parser.add_argument("--build-dir", default=None, help="build output root; HTML lands in <dir>/_build/html (default: .)")
     parser.add_argument("--root", default=".", help="book root holding _config.yml, _toc.yml, book/, notebooks/")
     parser.set_defaults(func=run)

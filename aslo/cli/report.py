@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from aslo.cli.options import add_store_options, results_dir
+
 
 def register(subparsers) -> None:
     """Add the ``report`` sub-command."""
@@ -13,7 +15,7 @@ def register(subparsers) -> None:
         description="Reads the stored cell results of a profile (runs nothing) and writes the report files.",
     )
     parser.add_argument("--profile", default="default", help="profile name or TOML path (default: default)")
-    parser.add_argument("--results-dir", default="results", help="result store root (default: results)")
+    add_store_options(parser, runs=False)
     parser.add_argument("--out-dir", default=None, help="where to write (default: <results-dir>/<profile>/report)")
     parser.set_defaults(func=run)
 
@@ -24,8 +26,9 @@ def run(args: argparse.Namespace) -> int:
 
     from aslo.report.outputs import load_summaries, write_report
 
-    summaries = load_summaries(args.profile, args.results_dir)
-    out_dir = Path(args.out_dir) if args.out_dir else Path(args.results_dir) / Path(str(args.profile)).stem / "report"
+    root = results_dir(args)
+    summaries = load_summaries(args.profile, root)
+    out_dir = Path(args.out_dir) if args.out_dir else Path(root) / Path(str(args.profile)).stem / "report"
     for name, path in write_report(summaries, out_dir).items():
         print(f"{name}: {path}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from aslo.models import MODEL_NAMES
+from aslo.cli.options import add_device_option, add_store_options, runs_dir
 
 
 def register(subparsers) -> None:
@@ -21,8 +22,8 @@ def register(subparsers) -> None:
     parser.add_argument("--epochs", type=int, help="epoch cap (default: the model's budget)")
     parser.add_argument("--max-seconds", type=float,
                         help="wall-clock cap in seconds; 0 means no cap (default: the model's budget)")
-    parser.add_argument("--runs-dir", default="runs", help="checkpoint folder (default: runs)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
+    add_store_options(parser, results=False)
+    add_device_option(parser)
     parser.add_argument("--retrain", action="store_true", help="train even if a checkpoint matches")
     parser.add_argument("--balanced", action="store_true", help="class-balanced cross-entropy")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -74,9 +75,9 @@ def run(args: argparse.Namespace) -> int:
     resolve_device(args.device)  # fail on a bad device before loading data
     dataset = load_ucr(args.dataset)
     _, record = get_trained_model(
-        dataset, args.model, config, seed=args.seed, runs_dir=args.runs_dir, device=args.device,
+        dataset, args.model, config, seed=args.seed, runs_dir=runs_dir(args), device=args.device,
         retrain=args.retrain, progress=not args.no_progress,
     )
     print(format_record(record))
-    print(f"checkpoint: {run_directory(args.runs_dir, record['dataset'], record['model'], record['seed'], record['config_hash'])}")
+    print(f"checkpoint: {run_directory(runs_dir(args), record['dataset'], record['model'], record['seed'], record['config_hash'])}")
     return 0

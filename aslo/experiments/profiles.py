@@ -25,7 +25,6 @@ from aslo.experiments.backend import TRAINING_RECIPES, _missing_layer
 from aslo.experiments.grid import GRID_ATTACKS
 
 PROFILES: tuple[str, ...] = ("smoke", "default", "paper")
-DEVICES = ("auto", "cpu", "cuda")
 DISTANCES = ("l2", "l2_squared", "linf", "l0")
 # Model names from the contract; the models layer's MODEL_NAMES wins when it is importable.
 _CONTRACT_MODELS = ("inception", "resnet18", "macnn", "lstmfcn")
@@ -207,8 +206,12 @@ def parse_profile(raw: Mapping[str, Any], source: str = "<profile>") -> Profile:
     if distance not in DISTANCES:
         raise fail("distance", f"unknown distance {distance!r} (known: {', '.join(DISTANCES)})")
     device = raw.get("device", "auto")
-    if device not in DEVICES:
-        raise fail("device", f"unknown device {device!r} (known: {', '.join(DEVICES)})")
+    from aslo.training.device import check_device_name
+
+    try:
+        check_device_name(device)
+    except ValueError as exc:
+        raise fail("device", str(exc)) from None
 
     recipe = raw.get("training_recipe", "default")
     if recipe not in TRAINING_RECIPES:

@@ -18,7 +18,8 @@ import pandas as pd
 from aslo.experiments.backend import Backend, canonical_hash, json_safe
 from aslo.experiments.grid import Cell, grid_cells, select_samples
 from aslo.experiments.locks import FileLock
-from aslo.experiments.profiles import DEVICES, Profile, as_profile
+from aslo.experiments.profiles import Profile, as_profile
+from aslo.training.device import check_device_name
 from aslo.experiments.store import ResultStore
 from aslo.writable import require_writable_dir
 
@@ -233,9 +234,7 @@ def run_grid(
     """
     prof = as_profile(profile)
     if device is not None:
-        if device not in DEVICES:
-            raise ValueError(f"device must be one of {', '.join(DEVICES)}, got {device!r}")
-        prof = prof.replace(device=device)
+        prof = prof.replace(device=check_device_name(device))
     if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     backend = backend or Backend()

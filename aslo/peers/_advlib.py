@@ -16,6 +16,11 @@ from pathlib import Path
 _FILES = {"sigma_zero": "sigma_zero.py", "fmn": "fast_minimum_norm.py"}
 
 
+#: The one command that installs the peer libraries safely: both declare torchvision, which would
+#: pull another torch build, and the attack modules used here need only what aslo already brings.
+PEERS_INSTALL = "pip install --no-deps adv-lib==0.2.8 torchattacks==3.5.1"
+
+
 class PeerUnavailableError(ImportError):
     """A peer library (an optional extra) is not installed or cannot be imported."""
 
@@ -27,7 +32,7 @@ def advlib_attack(name: str):
         raise ValueError(f"unknown adv-lib attack {name!r}; known: {', '.join(_FILES)}")
     spec = importlib.util.find_spec("adv_lib")
     if spec is None or not spec.submodule_search_locations:
-        raise PeerUnavailableError("adv-lib is not installed (pip install 'aslo[peers]')")
+        raise PeerUnavailableError(f"adv-lib is not installed ({PEERS_INSTALL})")
     path = Path(list(spec.submodule_search_locations)[0]) / "attacks" / _FILES[name]
     if not path.is_file():
         raise PeerUnavailableError(f"adv-lib has no {path.name} (expected adv-lib 0.2.8)")

@@ -18,7 +18,7 @@ import torch
 
 from ..attacks._tensor import as_label_tensor, as_series_tensor, attack_mode
 from ..metrics import per_sample_metrics, summarize
-from ._advlib import PeerUnavailableError, advlib_attack
+from ._advlib import PEERS_INSTALL, PeerUnavailableError, advlib_attack
 from .affine import UnitBox, UnitModel, unit_box_for
 
 #: Peer name -> (library, what it is).
@@ -48,7 +48,7 @@ def peer_status() -> dict:
     out = {}
     for name, (library, _) in PEERS.items():
         if importlib.util.find_spec(_MODULES[library]) is None:
-            out[name] = f"{library} is not installed (pip install 'aslo[peers]')"
+            out[name] = f"{library} is not installed ({PEERS_INSTALL})"
             continue
         try:
             if library == "adv-lib":

@@ -1,4 +1,6 @@
-"""Execute the notebooks with papermill and build the Jupyter Book (1.x) offline.
+"""Build the book in phases: train the models and run the grid (progress on the terminal), then
+execute the notebooks with papermill (they only read stored results), then build the Jupyter Book
+(1.x) offline.
 
 Layout (relative to the book root, the repository root by default): source notebooks in
 ``notebooks/``, executed copies in ``book/executed/``, the files they write (Table 1, Figure 1,
@@ -7,14 +9,20 @@ CSVs the chapters include) in ``book/executed/outputs/``, the HTML in ``<build-d
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 NOTEBOOKS = ("01_method", "02_models", "03_part1_table1", "04_part2_figure1", "05_paper_vs_ours", "06_beyond")
-KERNEL = "python3"
+# The kernel papermill starts: this Python, whatever "python3" kernel the user has registered.
+KERNEL = "aslo-current-python"
+# Cell tags that decide what a reader sees (Jupyter Book): the code stays one click away.
+VISIBILITY_TAGS = ("hide-input", "hide-cell", "hide-output", "remove-input", "remove-cell", "remove-output")
 
 
 class BookError(RuntimeError):
@@ -42,13 +50,58 @@ def notebook_parameters(profile: str, *, results_dir, runs_dir, output_dir) -> d
     }
 
 
+@contextlib.contextmanager
+def current_python_kernel():
+    """Register, for the duration, a kernel named :data:`KERNEL` that runs this interpreter.
+
+    A user's own ``python3`` kernel (another environment, another Python) would otherwise run the
+    notebooks; ``JUPYTER_PATH`` is searched before the user's kernel folders.
+    """
+    with tempfile.TemporaryDirectory(prefix="aslo-kernel-") as folder:
+        spec = Path(folder) / "kernels" / KERNEL
+        spec.mkdir(parents=True)
+        (spec / "kernel.json").write_text(json.dumps({
+            "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": f"Python ({sys.executable})", "language": "python"}))
+        previous = os.environ.get("JUPYTER_PATH")
+        os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (folder, previous) if p)
+        try:
+            yield KERNEL
+        finally:
+            if previous is None:
+                os.environ.pop("JUPYTER_PATH", None)
+            else:
+                os.environ["JUPYTER_PATH"] = previous
+
+
+def prepare_for_reader(path: Path) -> None:
+    """Tag an executed notebook's cells for the page: parameters collapsed, papermill's injected
+    parameters removed, other code hidden behind a click; stderr (progress, warnings) dropped."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if "injected-parameters" in tags:
+            tags.append("remove-cell")
+        elif "parameters" in tags and not set(tags) & set(VISIBILITY_TAGS):
+            tags.append("hide-cell")
+        elif not set(tags) & set(VISIBILITY_TAGS):
+            tags.append("hide-input")
+        cell["outputs"] = [o for o in cell.get("outputs", [])
+                           if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def execute_notebooks(profile: str, *, root=".", results_dir=None, runs_dir=None, names=NOTEBOOKS,
                       parameters: dict | None = None, progress: bool = True) -> list[Path]:
-    """Run each notebook with papermill (kernel python3) into ``book/executed/``; return the paths.
+    """Run each notebook with papermill (in this Python) into ``book/executed/``; return the paths.
 
     ``parameters`` adds notebook parameters (e.g. ``{"models": ["lstmfcn"]}``) to the profile's.
     """
     import papermill
+
+    from aslo.experiments import default_results_dir, default_runs_dir
 
     paths = book_paths(root)
     sources = [paths["notebooks"] / f"{name}.ipynb" for name in names]
@@ -57,19 +110,22 @@ def execute_notebooks(profile: str, *, root=".", results_dir=None, runs_dir=None
         raise FileNotFoundError(f"notebook(s) not found: {missing}")
     params = notebook_parameters(
         profile,
-        results_dir=results_dir or paths["root"] / "results",
-        runs_dir=runs_dir or paths["root"] / "runs",
+        results_dir=results_dir or default_results_dir(),
+        runs_dir=runs_dir or default_runs_dir(),
         output_dir=paths["outputs"],
     )
     params.update(parameters or {})
     paths["outputs"].mkdir(parents=True, exist_ok=True)
     executed = []
-    for i, source in enumerate(sources, 1):
-        target = paths["executed"] / source.name
-        print(f"[{i}/{len(sources)}] executing {source.name} (profile {profile})", file=sys.stderr, flush=True)
-        papermill.execute_notebook(str(source), str(target), parameters=params, kernel_name=KERNEL,
-                                   cwd=str(paths["notebooks"]), progress_bar=progress)
-        executed.append(target)
+    with current_python_kernel() as kernel:
+        for i, source in enumerate(sources, 1):
+            target = paths["executed"] / source.name
+            if progress:
+                print(f"  notebook {i}/{len(sources)}: {source.name}", file=sys.stderr, flush=True)
+            papermill.execute_notebook(str(source), str(target), parameters=params, kernel_name=kernel,
+                                       cwd=str(paths["notebooks"]), progress_bar=progress)
+            prepare_for_reader(target)
+            executed.append(target)
     return executed
 
 
@@ -116,18 +172,39 @@ def build_html(root=".", build_dir=None) -> Path:
     return out / "_build" / "html"
 
 
+def _phase(number: int, total: int, text: str, progress: bool) -> None:
+    if progress:
+        print(f"[{number}/{total}] {text}", file=sys.stderr, flush=True)
+
+
 def make_book(profile: str, *, root=".", execute: bool = True, results_dir=None, runs_dir=None,
               build_dir=None, parameters: dict | None = None, progress: bool = True) -> Path:
-    """Execute the notebooks (unless ``execute`` is False), check them, build the HTML; return its folder."""
-    from aslo.experiments import load_profile
-
-    load_profile(profile)  # fail on an unknown profile before any work
+    """Train, run the grid, execute the notebooks (all skipped when ``execute`` is False), check
+    them, build the HTML; return its folder. Each phase prints one line and shows its progress."""
+    from aslo.experiments import default_results_dir, default_runs_dir, run_grid
+    from aslo.report.facts import write_profile_facts
+    from aslo.report.models import resolve_profile, train_profile_models
     from aslo.writable import require_writable_dir
 
-    require_writable_dir(book_paths(root)["executed"], "executed-notebook folder")
-    require_writable_dir(Path(build_dir).resolve() if build_dir else book_paths(root)["root"], "book build folder")
+    params = dict(parameters or {})
+    prof = resolve_profile(profile, params.get("datasets"), params.get("models"), params.get("seeds"))
+    paths = book_paths(root)
+    require_writable_dir(paths["executed"], "executed-notebook folder")
+    require_writable_dir(Path(build_dir).resolve() if build_dir else paths["root"], "book build folder")
+    results_dir = Path(results_dir or default_results_dir()).resolve()
+    runs_dir = Path(runs_dir or default_runs_dir()).resolve()
     if execute:
+        total = 4
+        _phase(1, total, f"training {len(prof.datasets) * len(prof.models)} models of profile {prof.name} "
+                         f"(checkpoints in {runs_dir}; matching ones are reused)", progress)
+        train_profile_models(prof, runs_dir=runs_dir, progress=progress)
+        _phase(2, total, f"running the attack grid into {results_dir} (finished cells are skipped)", progress)
+        run_grid(prof, results_dir=results_dir, runs_dir=runs_dir, progress=progress)
+        _phase(3, total, f"executing {len(NOTEBOOKS)} notebooks into {paths['executed']}", progress)
+        paths["outputs"].mkdir(parents=True, exist_ok=True)
+        write_profile_facts(paths["outputs"])
         execute_notebooks(profile, root=root, results_dir=results_dir, runs_dir=runs_dir,
-                          parameters=parameters, progress=progress)
+                          parameters=params, progress=progress)
+        _phase(4, total, "building the book (warnings are errors)", progress)
     check_executed(root)
     return build_html(root, build_dir)

@@ -25,13 +25,13 @@ def resolve_profile(profile, datasets=None, models=None, seeds=None):
     return prof.replace(**changes) if changes else prof
 
 
-def _executor(prof, runs_dir):
+def _executor(prof, runs_dir, progress=False):
     """The grid's own cell executor: same config, recipe, checkpoint reuse and training lock."""
     from pathlib import Path
 
     from aslo.experiments.runner import CellExecutor
 
-    return CellExecutor(prof, None, Path(runs_dir))
+    return CellExecutor(prof, None, Path(runs_dir), layer_progress=progress)
 
 
 def train_profile_models(profile, *, datasets=None, models=None, runs_dir="runs", progress=True) -> pd.DataFrame:
@@ -46,10 +46,10 @@ def train_profile_models(profile, *, datasets=None, models=None, runs_dir="runs"
     prof = resolve_profile(profile, datasets, models)
     if not prof.datasets or not prof.models:
         raise ValueError(f"profile {prof.name!r} names no datasets or no models")
-    executor = _executor(prof, runs_dir)
+    executor = _executor(prof, runs_dir, progress)
     rows = []
     for dataset_name, model in tqdm(list(itertools.product(prof.datasets, prof.models)), desc="models",
-                                    disable=not progress):
+                                    unit="model", disable=not progress, dynamic_ncols=True):
         _, record = executor.model(Cell(prof.name, dataset_name, model, "none", prof.train_seed))
         rows.append(dict(dataset=dataset_name, model=model, train_accuracy=record.get("train_accuracy"),
                          test_accuracy=record.get("test_accuracy"), epochs=record.get("epochs"),

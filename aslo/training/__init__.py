@@ -2,7 +2,7 @@
 
 from aslo.training.checkpoints import load_checkpoint, run_directory, save_checkpoint
 from aslo.training.config import TrainConfig, default_train_config, paper_train_config
-from aslo.training.device import resolve_device
+from aslo.training.device import check_device_name, resolve_device
 from aslo.training.loop import predict, train_model
 from aslo.training.trained import get_trained_model
 
@@ -12,6 +12,7 @@ __all__ = [
     "paper_train_config",
     "train_model",
     "get_trained_model",
+    "check_device_name",
     "resolve_device",
     "predict",
     "run_directory",

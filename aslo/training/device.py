@@ -5,6 +5,24 @@ from __future__ import annotations
 import torch
 
 
+DEVICE_FORMS = "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
+
+
+def check_device_name(device: str) -> str:
+    """Return ``device`` if it is a device name this package accepts (whether or not this machine
+    has it), else raise ValueError. Every command and profile validates devices with this."""
+    text = str(device).strip().lower()
+    if text == "auto":
+        return text
+    try:
+        parsed = torch.device(text)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"invalid device {device!r}: use {DEVICE_FORMS}") from exc
+    if parsed.type not in ("cpu", "cuda", "mps") or (parsed.type != "cuda" and parsed.index is not None):
+        raise ValueError(f"unsupported device {device!r}: use {DEVICE_FORMS}")
+    return text
+
+
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
     """Turn ``device`` into a usable ``torch.device``.
 

@@ -1,0 +1,46 @@
+"""Options shared by several commands, defined once so they mean the same everywhere."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def device_name(text: str) -> str:
+    """argparse type: a device name (auto, cpu, cuda, cuda:N, mps), checked like every other layer."""
+    from aslo.training.device import check_device_name
+
+    try:
+        return check_device_name(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def add_device_option(parser: argparse.ArgumentParser, default: str | None = "auto") -> None:
+    """``--device``: validated by :func:`device_name`; ``default`` None keeps the profile's."""
+    where = "the profile's" if default is None else default
+    parser.add_argument("--device", type=device_name, default=default,
+                        help=f"auto, cpu, cuda, cuda:N or mps (default: {where})")
+
+
+def add_store_options(parser: argparse.ArgumentParser, *, results: bool = True, runs: bool = True) -> None:
+    """``--results-dir`` / ``--runs-dir``, defaulting to ``$ASLO_RESULTS_DIR`` / ``$ASLO_RUNS_DIR``."""
+    if results:
+        parser.add_argument("--results-dir", default=None,
+                            help="result store root (default: $ASLO_RESULTS_DIR, else results/)")
+    if runs:
+        parser.add_argument("--runs-dir", default=None,
+                            help="checkpoint folder (default: $ASLO_RUNS_DIR, else runs/)")
+
+
+def results_dir(args: argparse.Namespace):
+    """The result store root the arguments (or the environment) name."""
+    from aslo.experiments import default_results_dir
+
+    return args.results_dir or default_results_dir()
+
+
+def runs_dir(args: argparse.Namespace):
+    """The checkpoint folder the arguments (or the environment) name."""
+    from aslo.experiments import default_runs_dir
+
+    return args.runs_dir or default_runs_dir()

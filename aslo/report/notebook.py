@@ -1,0 +1,84 @@
+"""What every book notebook does first, in one call: resolve the profile, quiet the page, find
+the output folder, and read (never compute) the stored grid results.
+
+The heavy work (training, the attack grid) runs before the notebooks, with progress bars on the
+terminal (``aslo book``); a notebook page shows results, not logs.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+
+class MissingResultsError(FileNotFoundError):
+    """The result store lacks cells a notebook needs; the message gives the command that computes them."""
+
+
+@dataclass(frozen=True)
+class NotebookContext:
+    """A notebook's resolved profile, its output folder and the stores it reads."""
+
+    profile: object  # aslo.experiments.Profile
+    out: Path
+    results_dir: Path
+    runs_dir: Path
+
+    def budget(self) -> str:
+        """One sentence naming the budget behind every number of the page (generated from the profile)."""
+        return budget_sentence(self.profile)
+
+
+def quiet_page() -> None:
+    """No progress bars or known-harmless warnings in the rendered page."""
+    os.environ["TQDM_DISABLE"] = "1"  # honoured by tqdm >= 4.66, also in code that builds its own bars
+    warnings.filterwarnings("ignore", message="IProgress not found")
+
+
+def setup_notebook(profile, *, datasets=None, models=None, seeds=None, results_dir="results",
+                   runs_dir="runs", output_dir=None) -> NotebookContext:
+    """Resolve the notebook's profile (with its list overrides), make the output folder, quiet the page."""
+    from aslo.report.models import resolve_profile
+
+    quiet_page()
+    prof = resolve_profile(profile, datasets, models, seeds)
+    results = Path(results_dir).resolve()
+    out = Path(output_dir).resolve() if output_dir else results / prof.name / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    return NotebookContext(prof, out, results, Path(runs_dir).resolve())
+
+
+def budget_sentence(profile) -> str:
+    """Steps, lr, regulariser weight, series, datasets, models and seeds of a profile, as one sentence."""
+    from aslo.attacks import get_attack_config
+
+    kwargs = profile.attack_kwargs("AS_CW")
+    config = get_attack_config("AS_CW", **kwargs)
+    series = f"{profile.samples} test series per dataset" if profile.samples else "whole test sets"
+    return (f"Profile `{profile.name}`: {config.steps} steps at lr {config.lr:g}, regulariser weight "
+            f"{config.reg_coef:g} per series, {series} (sample seed {profile.sample_seed}); datasets "
+            f"{', '.join(profile.datasets)}; models {', '.join(profile.models)}; seeds "
+            f"{', '.join(str(s) for s in profile.seeds)}.")
+
+
+def stored_results(context: NotebookContext, part: int | None = None) -> pd.DataFrame:
+    """Summaries of every cell of the notebook's grid (or one part), read from the result store.
+
+    Raises :class:`MissingResultsError` naming the command to run when any cell is missing or
+    stale, so a page never shows a partial table.
+    """
+    from aslo.experiments import grid_cells, load_results
+
+    prof = context.profile
+    expected = len(grid_cells(prof, part=part))
+    summaries = load_results(prof, results_dir=context.results_dir, part=part)
+    if len(summaries) < expected:
+        raise MissingResultsError(
+            f"{expected - len(summaries)} of {expected} cells of profile {prof.name!r}"
+            f"{'' if part is None else f' (part {part})'} are not in {context.results_dir}: run "
+            f"`aslo run --profile {prof.name} --results-dir {context.results_dir}` (or `aslo book`) first")
+    return summaries
