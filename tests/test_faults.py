@@ -32,7 +32,7 @@ from test_faults_support import (
 N_CELLS = 7 * len(FIXED_MODELS)  # Part 1 (4 attacks) + Part 2 (3 attacks) per model
 
 
-def _kill_after(grid, n_cells: int, timeout: float = 240) -> tuple[int, float]:
+def _kill_after(grid, n_cells: int, timeout: float = 1800) -> tuple[int, float]:
     """Start ``aslo run`` and SIGKILL it once ``n_cells`` cells are finished; return (finished, seconds)."""
     models = list(FIXED_MODELS)
     proc = subprocess.Popen(aslo_command("run", "--profile", grid.profile, "--models", *models, "--no-progress"),

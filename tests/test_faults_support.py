@@ -104,7 +104,7 @@ def aslo_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "aslo", *args]
 
 
-def run_cli(args: list[str], results: Path, runs: Path, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_cli(args: list[str], results: Path, runs: Path, timeout: float = 1800) -> subprocess.CompletedProcess:
     """Run ``aslo ARGS`` to completion; fail with its output if it exits non-zero."""
     done = subprocess.run(aslo_command(*args), env=aslo_env(results, runs), capture_output=True,
                           text=True, timeout=timeout)
@@ -113,7 +113,7 @@ def run_cli(args: list[str], results: Path, runs: Path, timeout: float = 300) ->
     return done
 
 
-def run_grid_cli(grid: Grid, timeout: float = 300) -> subprocess.CompletedProcess:
+def run_grid_cli(grid: Grid, timeout: float = 1800) -> subprocess.CompletedProcess:
     """``aslo run`` of the grid's profile (and model restriction) into its folders."""
     models = SMOKE_MODELS if grid.name == "smoke" else FIXED_MODELS
     return run_cli(["run", "--profile", grid.profile, "--models", *models],  # progress: stderr says what was skipped

@@ -35,6 +35,9 @@ PROBE = """<script>(function () {
     Array.prototype.forEach.call(document.images, function (img) {
       img.setAttribute("data-natural-width", String(img.naturalWidth));
     });
+    Array.prototype.forEach.call(document.querySelectorAll("main table, article table"), function (t) {
+      t.setAttribute("data-top", String(Math.round(t.getBoundingClientRect().top + window.scrollY)));
+    });
     document.body.setAttribute("data-reader-check", "done");
   }
   window.addEventListener("load", mark);
@@ -72,9 +75,9 @@ def text_of(fragment: str) -> str:
 
 
 def chromium(page: Path, profile_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    """Run headless Chromium on a local page (hard 60 s limit)."""
-    cmd = ["timeout", "60", CHROMIUM, *FLAGS, f"--user-data-dir={profile_dir}", *args, page.as_uri()]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=90)
+    """Run headless Chromium on a local page (a hang guard of 4 minutes, generous for a loaded machine)."""
+    cmd = ["timeout", "240", CHROMIUM, *FLAGS, f"--user-data-dir={profile_dir}", *args, page.as_uri()]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
