@@ -19,7 +19,8 @@ FAKES = Path(__file__).with_name("test_experiments_fakes.py")
 def test_two_racing_runners_compute_each_cell_once(tmp_path):
     path = write_profile(tmp_path)
     log = tmp_path / "attacks.log"
-    cmd = [sys.executable, str(FAKES), str(path), str(tmp_path / "res"), str(tmp_path / "runs"), "0.03", str(log)]
+    cmd = [sys.executable, str(FAKES), str(path), str(tmp_path / "res"), str(tmp_path / "runs"), str(log),
+           "--rendezvous", str(tmp_path / "started"), "2"]  # both runners hold a cell before either goes on
     env = {**os.environ, "PYTHONPATH": str(FAKES.parent)}
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
     for proc in procs:

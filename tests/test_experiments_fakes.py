@@ -1,8 +1,10 @@
 """Fast stand-ins for the data, training and attack layers (shared by the experiment tests).
 
-Also runnable as a script: ``python test_experiments_fakes.py PROFILE_TOML RESULTS RUNS GATE LOG``
-runs a grid on the stand-ins (used by the interruption tests): with GATE = k > 0 it prints
-``GATE`` after k attacks and blocks on stdin, so the test signals a child that is provably mid-grid.
+Also runnable as a script: ``python test_experiments_fakes.py PROFILE_TOML RESULTS RUNS LOG
+[--gate K] [--rendezvous DIR N]`` runs a grid on the stand-ins (used by the interruption and race
+tests). ``--gate K`` prints ``GATE`` after K attacks and blocks on stdin, so the test signals a
+child that is provably mid-grid; ``--rendezvous DIR N`` makes each runner, at its first attack,
+wait until N runners have started one, so a race between runners is certain, not likely.
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ class FakeBackend(Backend):
     """
 
     def __init__(self, sleep: float = 0.0, metrics: str = "fake-1", log: str | None = None,
-                 gate_after: int | None = None):
+                 gate_after: int | None = None, rendezvous: tuple[str, int] | None = None):
         self.sleep, self.metrics, self.log, self.gate_after = sleep, metrics, log, gate_after
+        self.rendezvous = rendezvous
         self.trained: list[tuple] = []
         self.attacked: list[tuple] = []
 
@@ -65,6 +68,12 @@ class FakeBackend(Backend):
         if self.gate_after is not None and len(self.attacked) == self.gate_after:
             print("GATE", flush=True)
             sys.stdin.read()  # blocks until the test signals this process (or closes stdin)
+        if self.rendezvous and not self.attacked:
+            folder, count = Path(self.rendezvous[0]), self.rendezvous[1]
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / str(os.getpid())).touch()
+            while len(list(folder.iterdir())) < count:  # the event: every runner holds a cell
+                time.sleep(0.01)
         self.attacked.append((net, attack, seed, tuple(np.asarray(x).reshape(len(x), -1)[:, 0].round(6))))
         if self.log:
             with open(self.log, "a") as fh:
@@ -110,6 +119,16 @@ if __name__ == "__main__":  # the interruption tests run this in a subprocess
     # Whoever started us (a script's background job, a CI runner) may have left SIGINT ignored;
     # the interruption test needs Python's own handler, so set it here, in the child.
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    profile, results, runs, gate, log = sys.argv[1:6]
-    run_grid(profile, results_dir=results, runs_dir=runs, progress=False,
-             backend=FakeBackend(log=log, gate_after=int(gate) or None))
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("profile")
+    parser.add_argument("results")
+    parser.add_argument("runs")
+    parser.add_argument("log")
+    parser.add_argument("--gate", type=int)
+    parser.add_argument("--rendezvous", nargs=2)
+    args = parser.parse_args()
+    rendezvous = (args.rendezvous[0], int(args.rendezvous[1])) if args.rendezvous else None
+    run_grid(args.profile, results_dir=args.results, runs_dir=args.runs, progress=False,
+             backend=FakeBackend(log=args.log, gate_after=args.gate, rendezvous=rendezvous))

@@ -132,11 +132,11 @@ def _done_cells(root: Path) -> dict[str, float]:
 def test_interrupted_grid_resumes_without_redoing_or_losing_cells(tmp_path, sig):
     path = write_profile(tmp_path)
     res, runs, log = tmp_path / "res", tmp_path / "runs", tmp_path / "attacks.log"
-    cmd = [sys.executable, str(FAKES), str(path), str(res), str(runs), "4", str(log)]
+    cmd = [sys.executable, str(FAKES), str(path), str(res), str(runs), str(log)]
     env = {**os.environ, "PYTHONPATH": str(FAKES.parent)}
     # The child restores SIGINT's default handler itself, whatever disposition this test inherited;
     # it blocks at a gate after 4 attacks, so the signal lands mid-grid on every machine.
-    with subprocess.Popen(cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    with subprocess.Popen([*cmd, "--gate", "4"], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True) as proc:
         line = proc.stdout.readline()
         assert line.strip() == "GATE", f"the child never reached the gate: {line!r} {proc.stderr.read()[-2000:]}"
@@ -154,8 +154,7 @@ def test_interrupted_grid_resumes_without_redoing_or_losing_cells(tmp_path, sig)
         assert proc.returncode == -signal.SIGKILL
     before = _done_cells(res / "tiny")
     assert len(before) == 4, f"the 4 cells before the gate must be stored, found {len(before)}"
-    rerun = [*cmd[:-2], "0", str(log)]  # no gate: run to the end
-    subprocess.run(rerun, env=env, check=True, timeout=120, capture_output=True, stdin=subprocess.DEVNULL)
+    subprocess.run(cmd, env=env, check=True, timeout=1800, capture_output=True, stdin=subprocess.DEVNULL)
     after = _done_cells(res / "tiny")
     assert len(after) == 28
     assert all(after[k] == v for k, v in before.items())  # nothing finished was redone or lost
