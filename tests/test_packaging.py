@@ -41,7 +41,11 @@ def _conda_specs() -> dict[str, str]:
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     specs = {}
     for entry in env["dependencies"]:
-        if isinstance(entry, dict):
+        if isinstance(entry, dict):  # the pip section: PyPI-only packages, same specs as pyproject
+            for pip_entry in entry.get("pip", []):
+                if not pip_entry.startswith("-"):
+                    name, version = _split(pip_entry.split("#")[0])
+                    specs[name] = version
             continue
         spec = rattler.MatchSpec(entry)  # raises on a malformed spec
         specs[spec.name.normalized] = str(entry)[len(spec.name.normalized):].strip()
