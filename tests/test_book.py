@@ -84,7 +84,7 @@ def test_book_no_execute_without_executed_notebooks_fails_clearly(tmp_path):
 def built_book(tmp_path_factory):
     """Execute every notebook with the smoke profile (one model, to stay fast) and build the book."""
     root = tmp_path_factory.mktemp("book")
-    for name in ("_config.yml", "_toc.yml"):
+    for name in ("_config.yml", "_toc.yml", "references.bib"):
         shutil.copy(REPO / name, root / name)
     shutil.copytree(REPO / "book", root / "book", ignore=shutil.ignore_patterns("executed"))
     shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))

@@ -85,7 +85,7 @@ def book(tmp_path_factory):
     """Build the book from the shared smoke grid (lstmfcn); return (root, html folder)."""
     grid = smoke_grid()
     root = tmp_path_factory.mktemp("reader")
-    for name in ("_config.yml", "_toc.yml"):
+    for name in ("_config.yml", "_toc.yml", "references.bib"):
         shutil.copy(REPO / name, root / name)
     shutil.copytree(REPO / "book", root / "book", ignore=shutil.ignore_patterns("executed"))
     shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))

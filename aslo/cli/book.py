@@ -19,7 +19,7 @@ def register(subparsers) -> None:
     parser.add_argument("--results-dir", default=None, help="result store root (default: ./results)")
     parser.add_argument("--runs-dir", default=None, help="checkpoint folder (default: ./runs)")
     parser.add_argument("--build-dir", default=None, help="build output root; HTML lands in <dir>/_build/html (default: .)")
-    parser.add_argument("--root", default=".", help="book root holding _config.yml, _toc.yml, book/, notebooks/")
+    parser.add_argument("--root", default=".", help="book root holding _config.yml, _toc.yml, references.bib, book/, notebooks/")
     parser.set_defaults(func=run)
 
 
