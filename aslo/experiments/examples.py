@@ -114,7 +114,12 @@ def _header(blob: bytes, source: str) -> dict:
         info = header.get(name)
         if not isinstance(info, dict) or info.get("dtype") != dtype:
             raise ExamplesError(f"{source}: examples file lacks a {dtype} tensor {name!r}")
-        end = max(end, int(info["data_offsets"][1]))
+        try:
+            end = max(end, int(info["data_offsets"][1]))
+            shape = [int(v) for v in info["shape"]]
+        except (KeyError, IndexError, TypeError, ValueError) as exc:
+            raise ExamplesError(f"{source}: damaged header entry for {name!r}: {exc}") from exc
+        info["shape"] = shape
     if 8 + size + end != len(blob):
         raise ExamplesError(f"{source}: truncated or damaged examples file "
                             f"({len(blob)} bytes, the header describes {8 + size + end})")
@@ -169,10 +174,12 @@ def save_examples(path: str | os.PathLike, indices, delta, metadata: Mapping[str
 
 
 def _select(x_test, indices) -> torch.Tensor:
-    """``x_test[indices]`` as a float32 CPU tensor (ExamplesError for an index out of range)."""
-    from aslo.attacks._tensor import as_series_tensor
-
-    x = as_series_tensor(x_test)
+    """``x_test[indices]`` as a float32 CPU tensor, as the attack layer sees it (ExamplesError
+    for an index out of range)."""
+    x = x_test.detach().cpu() if isinstance(x_test, torch.Tensor) else torch.as_tensor(np.asarray(x_test))
+    x = x.to(torch.float32)
+    if x.ndim != 3:
+        raise ExamplesError(f"x_test must have shape (N, C, L), got {tuple(x.shape)}")
     idx = _as_indices(indices)
     if idx.size and idx.max() >= x.shape[0]:
         raise ExamplesError(f"index {int(idx.max())} is outside the test split of {x.shape[0]} series")
