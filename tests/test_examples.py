@@ -215,7 +215,8 @@ def test_stored_examples_reproduce_the_records_of_a_real_grid():
         r = rec.records
         assert ex.indices.tolist() == r["test_index"].tolist()
         x = torch.from_numpy(executor.dataset(cell.dataset).x_test[ex.indices])
-        again = per_sample_metrics(x, ex.x_adv, r["clean_pred"], r["adv_pred"], r["y_true"], delta=ex.delta)
+        preds = [r[c].to_numpy(copy=True) for c in ("clean_pred", "adv_pred", "y_true")]
+        again = per_sample_metrics(x, ex.x_adv, *preds, delta=ex.delta)
         for column in METRIC_COLUMNS:
             assert again[column].tolist() == r[column].tolist(), (cell.label(), column)
         net, _ = executor.model(cell)
