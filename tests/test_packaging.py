@@ -98,3 +98,22 @@ def test_setup_never_pulls_an_unpinned_torch():
     assert 'TORCH_SPEC ?= torch==' in makefile
     # torch is installed (or found) before the package, so pip never resolves a newer CUDA build
     assert makefile.index("TORCH_SPEC)") < makefile.index('pip install --quiet -e')
+
+
+def test_version_is_written_once():
+    import aslo
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert aslo.__version__ == project["version"]  # read from the installed metadata
+    sources = [p for p in (ROOT / "aslo").rglob("*.py")] + [ROOT / "CITATION.cff"]
+    assert not [p for p in sources if f'"{project["version"]}"' in p.read_text()], "version repeated"
+
+
+def test_license_and_citation_files():
+    assert "MIT License" in (ROOT / "LICENSE").read_text()
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["license"] == "MIT"
+    paper = cff["references"][0]
+    assert "Adaptive Sparse L0" in paper["title"] and paper["identifiers"][0]["value"].startswith("10.48550/arXiv.")
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]
+    assert all(url.startswith("https://") and "github.com/executablebooks" not in url for url in urls.values())
