@@ -34,10 +34,22 @@ def test_toc_lists_every_notebook_and_chapter():
     toc = (REPO / "_toc.yml").read_text()
     for name in NOTEBOOKS:
         assert f"book/executed/{name}" in toc
-    for chapter in ("intro", "method", "reproduce", "deviations"):
+    for chapter in ("intro", "method", "reproduce", "deviations", "references"):
         assert (REPO / "book" / f"{chapter}.md").is_file() and f"book/{chapter}" in toc
     config = (REPO / "_config.yml").read_text()
     assert 'execute_notebooks: "off"' in config and "only_build_toc_files: true" in config
+
+
+def test_config_serves_mathjax_locally_cites_and_points_at_no_foreign_repository():
+    import yaml
+
+    config = yaml.safe_load((REPO / "_config.yml").read_text())
+    assert "sphinx-mathjax-offline" in config["sphinx"]["extra_extensions"]
+    assert config["bibtex_bibfiles"] == ["references.bib"] and (REPO / "references.bib").is_file()
+    assert config["repository"]["url"] == "" and not config["html"]["use_repository_button"]
+    cited = set(re.findall(r"\{cite\}`([^`]+)`", "".join(p.read_text() for p in (REPO / "book").glob("*.md"))))
+    keys = set(re.findall(r"^@\w+\{([^,]+),", (REPO / "references.bib").read_text(), re.M))
+    assert cited and cited <= keys and keys <= cited, (cited ^ keys)
 
 
 def _write_nb(path: Path, outputs: list) -> None:

@@ -40,7 +40,11 @@ def _conda_specs() -> dict[str, str]:
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     specs = {}
     for entry in env["dependencies"]:
-        if isinstance(entry, dict):
+        if isinstance(entry, dict):  # the pip section: PyPI-only packages, same specs as pyproject
+            for pip_entry in entry.get("pip", []):
+                if not pip_entry.startswith("-"):
+                    name, version = _split(pip_entry.split("#")[0])
+                    specs[name] = version
             continue
         spec = rattler.MatchSpec(entry)  # raises on a malformed spec
         specs[spec.name.normalized] = str(entry)[len(spec.name.normalized):].strip()
@@ -128,3 +132,22 @@ def test_prose_counts_of_notebooks_match_the_book():
         for match in re.finditer(r"\b(\w+) (?:\w+ )?notebooks?\b", path.read_text()):
             count = words.get(match.group(1).lower(), int(match.group(1)) if match.group(1).isdigit() else None)
             assert count in (None, len(NOTEBOOKS)), f"{path.name}: '{match.group(0)}' but the book has {len(NOTEBOOKS)}"
+
+
+def test_version_is_written_once():
+    import aslo
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert aslo.__version__ == project["version"]  # read from the installed metadata
+    sources = [p for p in (ROOT / "aslo").rglob("*.py")] + [ROOT / "CITATION.cff"]
+    assert not [p for p in sources if f'"{project["version"]}"' in p.read_text()], "version repeated"
+
+
+def test_license_and_citation_files():
+    assert "MIT License" in (ROOT / "LICENSE").read_text()
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["license"] == "MIT"
+    paper = cff["references"][0]
+    assert "Adaptive Sparse L0" in paper["title"] and paper["identifiers"][0]["value"].startswith("10.48550/arXiv.")
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]
+    assert all(url.startswith("https://") and "github.com/executablebooks" not in url for url in urls.values())

@@ -3,6 +3,8 @@
 Every chapter of _toc.yml renders with its title, Table 1 and Figure 1 are on their pages with
 images that actually load (naturalWidth > 0 in the browser), every relative link and #anchor of
 the built HTML resolves, and a screenshot of each chapter lands in ``_build/screenshots/``.
+Offline: no page loads anything from outside the site (checked in the HTML and CSS, and in
+Chromium's own network log), and every formula is typeset by the site's own MathJax.
 Skips when Chromium is absent (CI: ``apt-get update && apt-get install -y chromium``).
 """
 
@@ -25,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = next((p for p in (shutil.which("chromium"), "/usr/bin/chromium") if p and Path(p).is_file()), None)
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run",
-         # Virtual time ends the page load even while the (unreachable) MathJax CDN is pending.
+         # Virtual time ends the page load (MathJax typesets within it, from the site's own copy).
          "--run-all-compositor-stages-before-draw", "--virtual-time-budget=3000"]
 TABLE1_LABELS = ("ASL0", "L1", "L2", "No Reg.")
 SCREEN = "1280,900"  # the first screen a reader sees
@@ -187,3 +189,89 @@ def test_internal_links_and_anchors_resolve(book):
                     broken.append(f"{page.relative_to(out)}: {href} (no anchor)")
     assert checked > 50
     assert broken == [], "\n".join(broken)
+
+
+# ------------------------------------------------------------------ offline: nothing from outside the site
+# Elements and attributes that make a browser fetch something (a plain <a href> does not).
+_LOADING = {"script": ("src",), "img": ("src", "srcset"), "iframe": ("src",), "embed": ("src",),
+            "source": ("src", "srcset"), "video": ("src", "poster"), "audio": ("src",), "track": ("src",),
+            "object": ("data",), "input": ("src",)}
+_LOADED_LINKS = {"stylesheet", "preload", "modulepreload", "prefetch", "icon", "shortcut", "manifest",
+                 "apple-touch-icon", "dns-prefetch", "preconnect"}
+_EXTERNAL = re.compile(r"^\s*(https?:|wss?:|//)", re.I)
+_CSS_EXTERNAL = re.compile(r"(?:url\(\s*['\"]?|@import\s+['\"])\s*(https?:|//)", re.I)
+
+
+class _Resources(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.external = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        names = _LOADING.get(tag, ())
+        if tag == "link" and _LOADED_LINKS & set((attrs.get("rel") or "").lower().split()):
+            names = ("href",)
+        for name in names:
+            for url in (attrs.get(name) or "").split(","):
+                if _EXTERNAL.match(url):
+                    self.external.append(f"<{tag} {name}={url.strip()}>")
+
+
+def page_requests(page: Path, profile_dir: Path, netlog: Path) -> list[str]:
+    """The http(s)/ws URLs that Chromium fetched on behalf of a local page, from its net log.
+
+    Chromium's own background traffic (updates, accounts) carries no file:// isolation key, so
+    only requests made for the page are returned.
+    """
+    chromium(page, profile_dir, "--dump-dom", f"--log-net-log={netlog}")
+    log = json.loads(netlog.read_text(encoding="utf-8"))
+    start = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    found = []
+    for event in log["events"]:
+        params = event.get("params") or {}
+        if event["type"] == start and "file://" in str(params.get("network_isolation_key", "")):
+            if urlparse(params.get("url", "")).scheme in ("http", "https", "ws", "wss"):
+                found.append(params["url"])
+    return found
+
+
+def test_no_page_loads_anything_from_outside_the_site(book, tmp_path):
+    _, out = book
+    static = []
+    for page in sorted(out.rglob("*.html")):
+        parser = _Resources()
+        parser.feed(page.read_text(encoding="utf-8"))
+        static += [f"{page.relative_to(out)}: {r}" for r in parser.external]
+    for sheet in sorted(out.rglob("*.css")):
+        static += [f"{sheet.relative_to(out)}: url({m.group(1)}...)"
+                   for m in _CSS_EXTERNAL.finditer(sheet.read_text(encoding="utf-8", errors="replace"))]
+    assert static == [], "\n".join(static)
+
+    # The net-log check must see a request when there is one (else it could pass vacuously).
+    control = tmp_path / "control.html"
+    control.write_text('<html><head><script src="https://example.invalid/x.js"></script></head><body>x</body></html>')
+    assert page_requests(control, tmp_path / "p0", tmp_path / "control.json") == ["https://example.invalid/x.js"]
+    fetched = {}
+    for i, chapter in enumerate(chapters(book[0])):
+        urls = page_requests(out / f"{chapter}.html", tmp_path / f"p{i + 1}", tmp_path / f"net{i}.json")
+        if urls:
+            fetched[chapter] = urls
+    assert fetched == {}, fetched
+
+
+def test_formulas_are_typeset_by_the_sites_own_mathjax(book, rendered):
+    _, out = book
+    method = (out / "book" / "method.html").read_text(encoding="utf-8")
+    scripts = re.findall(r'<script[^>]+src="([^"]*mathjax[^"]*)"', method, re.I)
+    assert scripts and not any(_EXTERNAL.match(s) for s in scripts), scripts
+    assert (out / "book" / scripts[0]).resolve().is_file(), scripts[0]
+    for chapter in ("book/intro", "book/method"):
+        source = (out / f"{chapter}.html").read_text(encoding="utf-8")
+        formulas = len(re.findall(r'<(?:span|div) class="math notranslate nohighlight"', source))
+        dom = rendered[chapter][0]
+        assert formulas >= 3, f"{chapter}: expected formulas in the page, found {formulas}"
+        assert len(re.findall(r"<mjx-container\b", dom)) == formulas, f"{chapter}: not every formula typeset"
+        text = text_of(re.sub(r"<(script|style)\b.*?</\1>", "", dom, flags=re.S))
+        raw = [m for m in ("$$", "\\(", "\\[") if m in text]
+        assert raw == [], f"{chapter}: raw TeX left in the rendered page: {raw}"

@@ -34,6 +34,9 @@ def register(subparsers) -> None:
     parser.add_argument("--distance", default="l2", choices=DISTANCES, help="summary distance (default l2)")
     parser.add_argument("--return-iterate", choices=("last", "best"), help="returned iterate (default last)")
     parser.add_argument("--out", help="write the per-sample records to this CSV file")
+    parser.add_argument("--save-adv", metavar="FILE",
+                        help="write the adversarial examples (series indices and float32 delta, safetensors); "
+                        "aslo.experiments.examples.load_examples(FILE) rebuilds x_adv")
     add_store_options(parser, results=False)
     add_device_option(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -78,6 +81,13 @@ def run(args: argparse.Namespace) -> int:
         from aslo.writable import require_writable_dir
 
         require_writable_dir(out.parent, "--out folder")  # before the attack, not after it
+    save_adv = Path(args.save_adv) if args.save_adv else None
+    if save_adv is not None:
+        from aslo.writable import require_writable_dir
+
+        if save_adv.is_dir():
+            raise ValueError(f"--save-adv {save_adv} is a directory; give a file name such as adv.safetensors")
+        require_writable_dir(save_adv.parent, "--save-adv folder")
     device = resolve_device(args.device)
 
     dataset = load_ucr(args.dataset)
@@ -93,4 +103,11 @@ def run(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         result.records.to_csv(out, index=False)
         print(f"records: {out}")
+    if save_adv is not None:
+        from aslo.experiments.examples import save_examples
+
+        save_examples(save_adv, range(n), result.delta, {
+            "dataset": dataset.name, "split": "test", "normalize": True, "model": args.model,
+            "attack": config.name, "seed": args.seed, "train_seed": args.train_seed})
+        print(f"adversarial examples: {save_adv}")
     return 0

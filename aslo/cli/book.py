@@ -21,7 +21,7 @@ def register(subparsers) -> None:
                         help="rebuild from the notebooks already executed in book/executed/")
     add_store_options(parser)
     parser.add_argument("--build-dir", default=None, help="build output root; HTML lands in <dir>/_build/html (default: .)")
-    parser.add_argument("--root", default=".", help="book root holding _config.yml, _toc.yml, book/, notebooks/")
+    parser.add_argument("--root", default=".", help="book root holding _config.yml, _toc.yml, references.bib, book/, notebooks/")
     parser.set_defaults(func=run)
 
 

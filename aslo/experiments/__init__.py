@@ -1,6 +1,7 @@
 """Experiment grids, TOML profiles, the resumable result store and the grid runner."""
 
 from aslo.experiments.backend import Backend
+from aslo.experiments.examples import AdversarialExamples, ExamplesError, load_cell_examples, load_examples, save_examples
 from aslo.experiments.grid import (
     GRID_ATTACKS,
     PART1_ATTACKS,
@@ -16,6 +17,7 @@ from aslo.experiments.runner import ConfigHasher, default_results_dir, default_r
 from aslo.experiments.store import TIMING_COLUMNS, CellRecord, CorruptRecordError, ResultStore
 
 __all__ = [
+    "AdversarialExamples", "ExamplesError", "load_cell_examples", "load_examples", "save_examples",
     "Backend", "Cell", "CellRecord", "ConfigHasher", "CorruptRecordError", "GRID_ATTACKS",
     "PART1_ATTACKS", "PART2_ATTACKS", "PARTS", "PROFILES", "Profile", "ResultStore",
     "TIMING_COLUMNS", "attacks_for_part", "default_results_dir", "default_runs_dir",

@@ -105,7 +105,9 @@ class Backend:
 
     def code_version(self) -> dict[str, str]:
         """Versions of code whose change must invalidate stored results."""
-        return {"metrics": metrics_version()}
+        from aslo.experiments.examples import EXAMPLES_FORMAT
+
+        return {"metrics": metrics_version(), "examples": EXAMPLES_FORMAT}
 
     def load_dataset(self, name: str, normalize: bool):
         """A ``UCRDataset`` (needs ``x_test``, ``y_test``)."""
@@ -125,7 +127,10 @@ class Backend:
 
     def run_attack(self, net, x, y, attack: str, overrides: Mapping[str, Any], *, seed: int,
                    device: str, distance: str, batch_size: int | None, progress: bool):
-        """Run one attack; returns (summary dict, per-sample records DataFrame)."""
+        """Run one attack; returns (summary dict, per-sample records DataFrame, delta tensor).
+
+        The runner stores ``delta`` as the cell's examples; a backend may return only the first
+        two (then the cell is stored without examples)."""
         import torch
 
         from aslo.attacks import get_attack_config, run_attack
@@ -139,7 +144,7 @@ class Backend:
         result = run_attack(net, torch.as_tensor(x), torch.as_tensor(y), attack,
                             batch_size=batch_size or None, device=self.device(device),
                             progress=progress, distance=distance, **kwargs)
-        return json_safe(result.summary), result.records
+        return json_safe(result.summary), result.records, result.delta
 
     def device(self, device: str):
         """Resolve "auto"/"cpu"/"cuda" through the training layer."""

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from aslo.experiments.backend import Backend, canonical_hash, json_safe
+from aslo.experiments.examples import cell_examples
 from aslo.experiments.grid import Cell, grid_cells, select_samples
 from aslo.experiments.locks import FileLock
 from aslo.experiments.profiles import Profile, as_profile
@@ -180,7 +181,7 @@ class CellExecutor:
         x, y = _take(data.x_test, idx), _take(data.y_test, idx)
         started = time.time()
         t0 = time.perf_counter()
-        summary, records = self.backend.run_attack(
+        summary, records, *delta = self.backend.run_attack(  # delta: absent from stand-in backends
             net, x, y, cell.attack, p.attack_kwargs(cell.attack), seed=cell.seed,
             device=p.device, distance=p.distance, batch_size=p.batch_size or None,
             progress=self.layer_progress)
@@ -202,7 +203,8 @@ class CellExecutor:
             "model": {"train_accuracy": _accuracy(model_record, "train"),
                       "test_accuracy": _accuracy(model_record, "test"), "record": model_record},
         }
-        self.store.write(cell, json_safe(summary), records, json_safe(meta))
+        examples = cell_examples(cell, idx, delta[0], p.normalize) if delta else None
+        self.store.write(cell, json_safe(summary), records, json_safe(meta), examples)
 
 
 def _progress_bar(total: int, enabled: bool, desc: str):

@@ -6,6 +6,7 @@ Layout, under ``<results_dir>/<profile>/``::
         summary.json   the cell's summary (ASR, distances, duration, ...)
         records.csv    one row per attacked test series
         meta.json      cell, config and its hash, timing, versions, model record, sample indices
+        examples.safetensors  the perturbation of each attacked series (``aslo.experiments.examples``)
         COMPLETE       written last: sha256 of each file and the row count
 
 A record is written into a temporary sibling folder (each file fsynced) and moved into place
@@ -31,6 +32,7 @@ from typing import Any, Iterable
 
 import pandas as pd
 
+from aslo.experiments.examples import EXAMPLES_FILE, ExamplesError, check_examples_blob
 from aslo.experiments.grid import Cell
 from aslo.experiments.locks import HOST, FileLock, pid_alive
 
@@ -144,7 +146,34 @@ class ResultStore:
             raise CorruptRecordError(f"{folder}: records.csv has {rows} rows, expected {marker.get('rows')}")
         if "config_hash" not in meta:
             raise CorruptRecordError(f"{folder}: meta.json has no config_hash")
+        self._verify_examples(folder, meta, marker, rows)
         return summary, blobs["records.csv"], meta, marker
+
+    @staticmethod
+    def _verify_examples(folder: Path, meta: dict, marker: dict, rows: int) -> None:
+        """A record that declares examples must hold them whole (checksum and header)."""
+        declared = meta.get("examples")
+        if declared is None and EXAMPLES_FILE not in marker.get("sha256", {}):
+            return  # written without examples (a backend that returns none)
+        try:
+            blob = (folder / EXAMPLES_FILE).read_bytes()
+        except OSError as exc:
+            raise CorruptRecordError(f"{folder}: missing {EXAMPLES_FILE}") from exc
+        digest = _sha256(blob)
+        if digest != marker.get("sha256", {}).get(EXAMPLES_FILE) or digest != (declared or {}).get("sha256"):
+            raise CorruptRecordError(f"{folder}: checksum mismatch in {EXAMPLES_FILE}")
+        try:
+            check_examples_blob(blob, rows, source=str(folder / EXAMPLES_FILE))
+        except ExamplesError as exc:
+            raise CorruptRecordError(str(exc)) from exc
+
+    def read_examples(self, cell: Cell, config_hash: str | None = None) -> bytes:
+        """The verified examples file of a finished cell (KeyError if absent, stale or without examples)."""
+        self.read(cell, config_hash)  # verifies the whole record, examples included
+        folder = self.path(cell)
+        if not (folder / EXAMPLES_FILE).is_file():
+            raise KeyError(f"result for {cell.label()} holds no stored examples")
+        return (folder / EXAMPLES_FILE).read_bytes()
 
     def read(self, cell: Cell, config_hash: str | None = None) -> CellRecord:
         """Read a finished cell; raises KeyError if absent/stale, CorruptRecordError if damaged."""
@@ -154,7 +183,7 @@ class ResultStore:
         summary, csv, meta, _ = self._verify(folder)
         if config_hash is not None and meta["config_hash"] != config_hash:
             raise KeyError(f"result for {cell.label()} has config {meta['config_hash']}, not {config_hash}")
-        records = pd.read_csv(io.BytesIO(csv))
+        records = pd.read_csv(io.BytesIO(csv), float_precision="round_trip")  # exactly what was written
         return CellRecord(cell, summary, records, meta)
 
     def summaries(self, cells: Iterable[Cell] | None = None,
@@ -184,8 +213,13 @@ class ResultStore:
         return found
 
     # ---------------------------------------------------------------- writing
-    def write(self, cell: Cell, summary: dict, records: pd.DataFrame, meta: dict) -> Path:
-        """Atomically store a cell's result; an existing stale/corrupt record is moved aside."""
+    def write(self, cell: Cell, summary: dict, records: pd.DataFrame, meta: dict,
+              examples: bytes | None = None) -> Path:
+        """Atomically store a cell's result; an existing stale/corrupt record is moved aside.
+
+        ``examples`` (bytes of :func:`aslo.experiments.examples.encode_examples`, one series per
+        record row) is stored beside the records; its checksum enters meta.json and the marker.
+        """
         if "config_hash" not in meta:
             raise ValueError("meta must contain the cell's config_hash")
         final = self.path(cell)
@@ -195,11 +229,19 @@ class ResultStore:
         tmp.mkdir()
         csv = records.to_csv(index=False, lineterminator="\n").encode()
         meta = {**meta, "rows": len(records)}
+        if examples is not None:
+            try:
+                check_examples_blob(examples, len(records))
+            except ExamplesError as exc:
+                raise ValueError(f"{cell.label()}: refusing to store bad examples: {exc}") from exc
+            meta["examples"] = {"file": EXAMPLES_FILE, "sha256": _sha256(examples), "bytes": len(examples)}
         blobs = {
             "summary.json": json.dumps(summary, indent=2, sort_keys=True).encode(),
             "records.csv": csv,
             "meta.json": json.dumps(meta, indent=2, sort_keys=True).encode(),
         }
+        if examples is not None:
+            blobs[EXAMPLES_FILE] = examples
         for name, data in blobs.items():
             _write_synced(tmp / name, data)
         marker = {"sha256": {n: _sha256(d) for n, d in blobs.items()}, "rows": len(records),

@@ -1,15 +1,23 @@
-"""Table 1, Figure 1, the paper's numbers, the ours-vs-paper comparison and the claims verdicts.
+"""Table 1, Figure 1, the paper's numbers, the ours-vs-paper comparison, the claims verdicts
+and pictures of adversarial examples.
 
 All aggregates are the mean over datasets of the per-dataset mean over seeds.
 """
 
+from aslo.report.adversarial import beyond_examples, method_examples, plot_adversarial, plot_adversarial_grid
 from aslo.report.claims import ClaimRules, evaluate_claims, evaluate_paper_claims
 from aslo.report.figure1 import figure1_data, plot_figure1
+from aslo.report.figures import save_figure
 from aslo.report.paper import compare_with_paper, paper_table1
 from aslo.report.reading import read_claims
 from aslo.report.table1 import build_table1, write_table1
 
 __all__ = [
+    "beyond_examples",
+    "method_examples",
+    "plot_adversarial",
+    "plot_adversarial_grid",
+    "save_figure",
     "ClaimRules",
     "build_table1",
     "compare_with_paper",

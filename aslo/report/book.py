@@ -157,7 +157,7 @@ def check_executed(root=".", names=NOTEBOOKS) -> None:
 def build_html(root=".", build_dir=None) -> Path:
     """Build the book with ``jupyter-book build ROOT -W -n --keep-going``; return the HTML folder."""
     paths = book_paths(root)
-    for required in ("_config.yml", "_toc.yml"):
+    for required in ("_config.yml", "_toc.yml", "references.bib"):
         if not (paths["root"] / required).is_file():
             raise FileNotFoundError(f"{required} not found in the book root {paths['root']}")
     program = shutil.which("jupyter-book") or str(Path(sys.executable).with_name("jupyter-book"))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from aslo.report.aggregate import aggregate, validate_summaries
+from aslo.report.figures import save_figure
 from aslo.report.labels import MODEL_ORDER, PART2_ATTACKS
 
 DISTANCE_NAMES = {"l2": "L2", "l2_squared": "squared L2", "linf": "L-inf", "l0": "L0"}
@@ -82,9 +81,5 @@ def plot_figure1(summaries: pd.DataFrame, out_dir=None, *, attacks=PART2_ATTACKS
     fig.legend(handles, labels, loc="outside upper center", ncols=len(shown), fontsize="small", title="Attack")
     fig.aslo_paths = {}
     if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        fig.aslo_paths = {"png": out / f"{stem}.png", "svg": out / f"{stem}.svg"}
-        fig.savefig(fig.aslo_paths["png"], dpi=dpi)
-        fig.savefig(fig.aslo_paths["svg"])
+        save_figure(fig, out_dir, stem, dpi=dpi)
     return fig
