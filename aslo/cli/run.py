@@ -6,6 +6,8 @@ import argparse
 
 import pandas as pd
 
+from aslo.training.device import DEVICES
+
 # Columns of the short table printed at the end (means over datasets and seeds).
 TABLE_COLUMNS = ("asr", "mean_success_distance", "overall_mean_distance", "close_to_zero", "duration")
 
@@ -22,7 +24,7 @@ def register(subparsers) -> None:
     p.add_argument("--models", nargs="+", metavar="NAME", help="restrict to these models")
     p.add_argument("--results-dir", help="result store root (default $ASLO_RESULTS_DIR or results/)")
     p.add_argument("--runs-dir", help="checkpoint folder (default $ASLO_RUNS_DIR or runs/)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), help="override the profile's device")
+    p.add_argument("--device", choices=DEVICES, help="override the profile's device")
     p.add_argument("--workers", type=_positive_int, metavar="N",
                    help="run cells on a local Dask cluster of N single-threaded worker processes")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run cells on an existing Dask scheduler")

@@ -50,7 +50,7 @@ def plot_figure1(summaries: pd.DataFrame, out_dir=None, *, attacks=PART2_ATTACKS
     Upper panel: ASR; lower panel: mean success distance (named ``distance``, default taken from
     the summaries' ``distance`` column or "L2"); grouped bars per model, one bar per attack.
     Returns the matplotlib Figure (not registered with pyplot; a notebook displays it by ending a
-    cell with it). The saved paths are in ``fig.aslo_paths``.
+    cell with it). The saved files are at :func:`figure1_paths` ``(out_dir, stem)``.
     """
     if dpi < 150:
         raise ValueError(f"dpi must be >= 150 for print, got {dpi}")
@@ -80,11 +80,14 @@ def plot_figure1(summaries: pd.DataFrame, out_dir=None, *, attacks=PART2_ATTACKS
     axes[1].set_xlabel("Model")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncols=len(shown), fontsize="small", title="Attack")
-    fig.aslo_paths = {}
     if out_dir is not None:
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        fig.aslo_paths = {"png": out / f"{stem}.png", "svg": out / f"{stem}.svg"}
-        fig.savefig(fig.aslo_paths["png"], dpi=dpi)
-        fig.savefig(fig.aslo_paths["svg"])
+        paths = figure1_paths(out_dir, stem)
+        paths["png"].parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(paths["png"], dpi=dpi)
+        fig.savefig(paths["svg"])
     return fig
+
+
+def figure1_paths(out_dir, stem: str = "figure1") -> dict[str, Path]:
+    """Where :func:`plot_figure1` saves the figure: ``{"png": ..., "svg": ...}``."""
+    return {kind: Path(out_dir) / f"{stem}.{kind}" for kind in ("png", "svg")}

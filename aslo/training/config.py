@@ -157,3 +157,15 @@ def default_train_config(model_name: str) -> TrainConfig:
 def paper_train_config(model_name: str) -> TrainConfig:
     """The published training recipe for ``model_name`` (hours per dataset on a CPU)."""
     return TrainConfig(**_PAPER_RECIPES[validate_model_name(model_name)])
+
+
+#: Training recipes by name: "default" is the CPU budget, "paper" the published recipes.
+TRAINING_RECIPES = {"default": default_train_config, "paper": paper_train_config}
+
+
+def recipe_train_config(model_name: str, recipe: str = "default", **overrides) -> TrainConfig:
+    """The ``recipe``'s TrainConfig for ``model_name`` with ``overrides`` (validated) applied."""
+    if recipe not in TRAINING_RECIPES:
+        raise ValueError(f"unknown training recipe {recipe!r} (known: {', '.join(TRAINING_RECIPES)})")
+    config = TRAINING_RECIPES[recipe](model_name)
+    return config.replace(**overrides) if overrides else config

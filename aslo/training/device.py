@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import torch
 
+#: The device names a profile or a command line accepts ("cuda:N" is accepted where noted).
+DEVICES = ("auto", "cpu", "cuda")
+
 
 def resolve_device(device: str | torch.device | None = None) -> torch.device:
     """Turn ``device`` into a usable ``torch.device``.
