@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from aslo.experiments import TIMING_COLUMNS, ResultStore, grid_cells, load_profile, load_results, run_grid
-from test_experiments_fakes import SMALL_PROFILE, FakeBackend, write_profile
+from helpers.fakes import SMALL_PROFILE, FakeBackend, write_profile
 
-FAKES = Path(__file__).with_name("test_experiments_fakes.py")
+FAKES = Path(__file__).parent / "helpers" / "fakes.py"
 
 
 def _table(df: pd.DataFrame) -> pd.DataFrame:

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from aslo.report.book import make_book
-from test_faults_support import smoke_grid
+from helpers.grids import smoke_grid
 
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = next((p for p in (shutil.which("chromium"), "/usr/bin/chromium") if p and Path(p).is_file()), None)

@@ -1,6 +1,6 @@
 """Fast stand-ins for the data, training and attack layers (shared by the experiment tests).
 
-Also runnable as a script: ``python test_experiments_fakes.py PROFILE_TOML RESULTS RUNS``
+Also runnable as a script: ``python tests/helpers/fakes.py PROFILE_TOML RESULTS RUNS``
 runs a grid on the stand-ins (used by the interruption tests).
 """
 
