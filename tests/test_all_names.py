@@ -141,3 +141,52 @@ def test_a_profile_file_naming_l0_fails_before_any_work(tmp_path):
     path.write_text('name = "bad"\ndatasets = ["ItalyPowerDemand"]\ndistance = "l0"\n')
     with pytest.raises(ValueError, match=r"bad\.toml: key 'distance': unknown distance 'l0'"):
         load_profile(path)
+
+
+# --- the configuration idiom --------------------------------------------------------------------
+
+def config_classes():
+    from aslo.config_base import Config
+    from aslo.experiments import load_profile
+    from aslo.report import ClaimRules
+    from aslo.training import default_train_config
+
+    return {"attack": get_attack_config("AS_CW"), "sparse": get_attack_config("AS_CW_SPARSE"),
+            "training": default_train_config("lstmfcn"), "profile": load_profile("smoke"),
+            "claims": ClaimRules()}, Config
+
+
+@pytest.mark.parametrize("kind", ["attack", "sparse", "training", "profile", "claims"])
+def test_every_config_class_shares_one_idiom(kind):
+    configs, base = config_classes()
+    cfg = configs[kind]
+    assert isinstance(cfg, base)
+    with pytest.raises(ValueError, match="unknown .*'no_such_field'"):
+        cfg.replace(no_such_field=1)
+    first = cfg.field_names()[-1]
+    assert cfg.replace(**{first: getattr(cfg, first)}) == cfg
+    assert len(cfg.hash()) == cfg.HASH_DIGITS and cfg.hash() == cfg.replace().hash()
+
+
+@pytest.mark.parametrize("kind, change, message", [
+    ("attack", {"eta_d": 1.5}, "eta_d must be in"), ("sparse", {"tau0": 2.0}, "tau0 must lie in"),
+    ("training", {"lr": -1.0}, "lr must be a positive"), ("profile", {"distance": "l0"}, "unknown distance 'l0'"),
+    ("profile", {"device": "tpu"}, "unknown device 'tpu'"), ("claims", {"far_factor": -1.0}, "far_factor must be"),
+])
+def test_replace_revalidates(kind, change, message):
+    configs, _ = config_classes()
+    with pytest.raises(ValueError, match=message):
+        configs[kind].replace(**change)
+
+
+def test_stored_hashes_are_unchanged():
+    """These hashes name checkpoints and decide cell reuse: a change orphans stored results."""
+    from aslo.experiments import ConfigHasher, grid_cells, load_profile
+    from aslo.experiments.backend import Backend
+    from aslo.training import TrainConfig
+
+    smoke = load_profile("smoke")
+    assert TrainConfig().hash() == "489010786d70"
+    assert recipe_train_config("lstmfcn", "default", epochs=15, max_seconds=60.0).hash() == "aa48cbc51fec"
+    cells = grid_cells(smoke, models=["lstmfcn"])
+    assert ConfigHasher(smoke, Backend()).hash(cells[0]) == "26442fe67411a8d4"  # smoke, lstmfcn, AS_CW

@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 from types import MappingProxyType
 
-from .config import AttackConfig, check_override_keys
-from .sparse import SPARSE_VARIANTS, SparseAttackConfig, check_sparse_override_keys
+from .config import AttackConfig
+from .sparse import SPARSE_VARIANTS, SparseAttackConfig
 
 _REG = 1e-5  # the paper's uniform regularisation coefficient
 
@@ -54,11 +54,12 @@ def get_attack_config(name: str, **overrides) -> AttackConfig:
     """
     canonical = resolve_attack_name(name)
     sparse = canonical in SPARSE_VARIANTS
-    (check_sparse_override_keys if sparse else check_override_keys)(overrides)
+    config_class = SparseAttackConfig if sparse else AttackConfig
+    config_class.check_keys(overrides)
     if "name" in overrides:
         raise ValueError("the attack name is set by the registry, not by an override")
     settings = {**_VARIANTS[canonical], **overrides}
-    return (SparseAttackConfig if sparse else AttackConfig)(name=canonical, **settings)
+    return config_class(name=canonical, **settings)
 
 
 #: The paper's two experiments, the one list of which attack belongs to which Part. Part 1: the CW

@@ -15,14 +15,13 @@ step rule and ASL0 regulariser and add three things, all batched and per sample:
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from dataclasses import dataclass
 
 import torch
 
+from ..config_base import check_flag, finite_number
 from ..metrics import ZERO_THRESHOLD
-from .config import AttackConfig, check_override_keys
+from .config import AttackConfig
 from .algorithm import PaperRules, batch_view
 
 #: The sparse variants: the paper's AS_CW / AS_GM_PGD compositions plus exact sparsity. The box
@@ -58,21 +57,19 @@ class SparseAttackConfig(AttackConfig):
     clip_min: float | None = None
     clip_max: float | None = None
 
-    def __post_init__(self):
-        super().__post_init__()
-        for flag in ("threshold", "prune"):
-            if not isinstance(getattr(self, flag), bool):
-                raise ValueError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
+    def validate(self) -> None:
+        """AttackConfig's checks, then the exact-sparsity settings."""
+        super().validate()
+        check_flag(self, "threshold", "prune")
         for field in ("tau0", "tau_rate"):
             value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if not finite_number(value):
                 raise ValueError(f"{field} must be a finite number, got {value!r}")
             if not 0 <= value <= 1:
                 raise ValueError(f"{field} must lie in [0, 1] (a fraction of eps), got {value}")
         for field in ("clip_min", "clip_max"):
             value = getattr(self, field)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                      or not math.isfinite(value)):
+            if value is not None and not finite_number(value):
                 raise ValueError(f"{field} must be a finite number or None, got {value!r}")
         if self.clip_min is not None and self.clip_max is not None and self.clip_min >= self.clip_max:
             raise ValueError(f"clip_min ({self.clip_min}) must be below clip_max ({self.clip_max})")
@@ -80,18 +77,6 @@ class SparseAttackConfig(AttackConfig):
             raise ValueError("a sparse attack returns its sparsest adversarial iterate: "
                              f"return_iterate must be 'best', got {self.return_iterate!r}")
 
-    def replace(self, **changes) -> "SparseAttackConfig":
-        """A copy with some fields changed (unknown keys raise ValueError with suggestions)."""
-        check_sparse_override_keys(changes)
-        return dataclasses.replace(self, **changes)
-
-
-SPARSE_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(SparseAttackConfig))
-
-
-def check_sparse_override_keys(keys) -> None:
-    """Raise ValueError naming any key that is not a SparseAttackConfig field."""
-    check_override_keys(keys, SPARSE_FIELD_NAMES)
 
 
 def l0_count(delta: torch.Tensor) -> torch.Tensor:

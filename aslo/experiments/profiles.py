@@ -7,7 +7,6 @@ work starts.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import functools
 import importlib.resources
@@ -23,6 +22,7 @@ except ModuleNotFoundError:  # pragma: no cover - Python 3.10
 
 from aslo.attacks.registry import GRID_ATTACKS
 from aslo.data import dataset_summary, validate_dataset_name
+from aslo.config_base import Config, check_choice, integer
 from aslo.experiments.backend import resolve_attack_config, resolve_train_config
 from aslo.metrics import DISTANCES
 from aslo.models import MODEL_NAMES, validate_model_name
@@ -33,8 +33,14 @@ _SCALAR = (bool, int, float, str)
 
 
 @dataclass(frozen=True)
-class Profile:
-    """A validated experiment profile (see ``aslo/profiles/*.toml`` for the fields)."""
+class Profile(Config):
+    """A validated experiment profile (see ``aslo/profiles/*.toml`` for the fields).
+
+    :func:`parse_profile` checks a TOML mapping key by key; :meth:`validate` checks the typed
+    fields again, so that ``replace`` (e.g. ``device="cuda"``) cannot make an invalid profile.
+    """
+
+    KIND = "profile field"
 
     name: str
     description: str = ""
@@ -63,9 +69,19 @@ class Profile:
         """Overrides for one model's training: ``[training]``, then ``[training.<model>]``."""
         return {**self.training, **self.training_overrides.get(model, {})}
 
-    def replace(self, **changes: Any) -> "Profile":
-        """A copy with some fields changed (e.g. ``device``)."""
-        return dataclasses.replace(self, **changes)
+    def validate(self) -> None:
+        """Check the names and numbers the engine depends on (ValueError naming the field)."""
+        check_choice(self.distance, DISTANCES, "distance")
+        check_choice(self.device, DEVICES, "device")
+        check_choice(self.training_recipe, TRAINING_RECIPES, "training recipe")
+        for model in self.models:
+            validate_model_name(model)
+        for field in ("train_seed", "samples", "sample_seed", "batch_size"):
+            value = getattr(self, field)
+            if not integer(value) or value < 0:
+                raise ValueError(f"{field} must be a non-negative integer, got {value!r}")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds) or not all(map(integer, self.seeds)):
+            raise ValueError(f"seeds must be a non-empty tuple of distinct integers, got {self.seeds!r}")
 
 
 # Top-level keys and their expected Python types.
