@@ -122,7 +122,7 @@ class CellExecutor:
             if state.state == "done":  # finished by another runner meanwhile
                 return "done"
             if state.state != "missing":
-                log.warning("%s: recomputing: %s", cell.label(), state.reason)
+                log.warning("%s: stored record is %s; recomputing (%s)", cell.label(), state.state, state.reason)
             self.compute(cell, config, config_hash)
             return "ran"
         finally:
