@@ -2,9 +2,10 @@
 
 For each of the four models (untrained; weights do not change the cost) and a batch of 64 GunPoint
 test series (synthetic series of the same shape if the data layer cannot serve GunPoint), time
-the median of: one bare forward + input-gradient backward of the model, and one engine step of
-AS_CW and of GM_PGD_L2 (loss, regulariser, sigma bookkeeping, Adam, box). Measurements are
-interleaved round by round so that machine load hits all three alike. Writes a Markdown table to
+the median of: one bare forward + input-gradient backward of the model, and one step of
+``attack_batch`` (Algorithm 1: loss, regulariser, sigma bookkeeping, Adam, box) for AS_CW and
+GM_PGD_L2, timed as the gap between consecutive step callbacks of one run. The bare rounds run
+before and after the attacks so that a change of machine load shows. Writes a Markdown table to
 ``benchmarks/results/attack_overhead.md`` (or ``--out``).
 
     python benchmarks/attack_overhead.py [--rounds 30] [--device cpu] [--threads 2]
@@ -21,8 +22,8 @@ import torch
 
 from aslo.attacks import get_attack_config
 from aslo.attacks._tensor import attack_mode
-from aslo.attacks.api import draw_random_state
-from aslo.attacks.loop import BatchAttack
+from aslo.attacks.algorithm import attack_batch
+from aslo.attacks.api import ALGORITHM_SETTINGS, draw_random_state
 from aslo.models import MODEL_NAMES, build_model
 
 ATTACKS = ("AS_CW", "GM_PGD_L2")
@@ -43,40 +44,50 @@ def load_batch(batch: int):
 
 
 def _timed(fn, device) -> float:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    _sync(device)
     start = time.perf_counter()
     fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    _sync(device)
     return time.perf_counter() - start
 
 
+def _sync(device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def step_times(model, x, n_classes, device, name: str, steps: int) -> list[float]:
+    """Seconds of each step of one ``attack_batch`` run of attack ``name``."""
+    cfg = get_attack_config(name, steps=steps, seed=0)
+    delta0, offsets = draw_random_state(len(x), tuple(x.shape[1:]), n_classes, cfg)
+    with torch.no_grad():
+        clean = model(x).argmax(dim=1)
+    stamps = []
+
+    def stamp():
+        _sync(device)
+        stamps.append(time.perf_counter())
+
+    stamp()
+    attack_batch(model, x, clean, (clean + offsets.to(device)) % n_classes, delta0.to(device), on_step=stamp,
+                 **{key: getattr(cfg, key) for key in ALGORITHM_SETTINGS})
+    return [b - a for a, b in zip(stamps, stamps[1:])]
+
+
 def measure(model, x, n_classes, device, rounds: int, warmup: int = 3) -> dict:
-    """Median seconds of a bare forward+backward and of one engine step per attack."""
+    """Median seconds of a bare forward+backward and of one attack step per attack."""
     x = x.to(device)
-    engines = {}
-    for name in ATTACKS:
-        cfg = get_attack_config(name, steps=rounds + warmup, seed=0)
-        delta0, offsets = draw_random_state(len(x), tuple(x.shape[1:]), n_classes, cfg)
-        with torch.no_grad():
-            clean = model(x).argmax(dim=1)
-        engines[name] = BatchAttack(model, x, clean, (clean + offsets.to(device)) % n_classes,
-                                    delta0.to(device), cfg)
     probe = x.clone().requires_grad_(True)
 
     def bare():
         out = model(probe)
         torch.autograd.grad(out.sum(), probe)
 
-    times = {"bare": [], **{name: [] for name in ATTACKS}}
-    for r in range(rounds + warmup):
-        samples = {"bare": _timed(bare, device)}
-        for name, engine in engines.items():
-            samples[name] = _timed(engine.step, device)
-        if r >= warmup:
-            for key, value in samples.items():
-                times[key].append(value)
+    half = (rounds + 1) // 2
+    times = {"bare": [_timed(bare, device) for _ in range(warmup + half)][warmup:]}
+    for name in ATTACKS:
+        times[name] = step_times(model, x, n_classes, device, name, rounds + warmup)[warmup:]
+    times["bare"] += [_timed(bare, device) for _ in range(rounds - half)]
     return {key: statistics.median(values) for key, values in times.items()}
 
 
@@ -116,7 +127,7 @@ def main(argv=None) -> int:
     lines = [
         "# Attack engine overhead per step",
         "",
-        f"Median of {args.rounds} interleaved rounds (after 3 warm-up rounds); batch {len(x)} x "
+        f"Median of {args.rounds} rounds (after 3 warm-up rounds); batch {len(x)} x "
         f"{x.shape[1]} x {x.shape[2]}, data: {source}; device: {hw}; torch {torch.__version__}.",
         "Bare = one forward and one input-gradient backward of the same model and batch (parameters "
         "frozen, eval mode). Overhead = step / bare - 1; budget "

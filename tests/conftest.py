@@ -26,7 +26,7 @@ def smoke_book(tmp_path_factory):
     """The book built once from the shared smoke grid (lstmfcn), in a copy of the sources that
     also holds stray Markdown files; returns (root, html folder)."""
     from aslo.report.book import make_book
-    from test_faults_support import smoke_grid
+    from helpers.grids import smoke_grid
 
     grid = smoke_grid()
     root = tmp_path_factory.mktemp("book")

@@ -7,9 +7,9 @@ import torch
 
 from aslo.attacks import ATTACKS, AttackConfig, get_attack_config
 from aslo.attacks.losses import cw_margin, targeted_ce
-from aslo.attacks.regularisers import (l0_surrogate, l1_norm, l2_batch_norm, l2_norm,
-                                       regulariser_value, update_sigma)
-from aslo.attacks.steps import AdamState, adam_step_, pgd_step_, project_box_
+from aslo.attacks.algorithm import REGULARISER_KERNELS, adam_step_, adapt_sigma, attack_batch
+from aslo.attacks.config import REGULARISERS
+from aslo.attacks.regularisers import l0_surrogate, l1_norm, l2_batch_norm, l2_norm
 
 
 
@@ -49,12 +49,18 @@ def test_norm_regularisers_closed_form():
     torch.testing.assert_close(l1_norm(delta), torch.tensor([7.0, 1.0]))
     torch.testing.assert_close(l2_norm(delta), torch.tensor([5.0, 1.0]))
     torch.testing.assert_close(l2_batch_norm(delta), torch.tensor([26.0 ** 0.5] * 2))
-    cfg = get_attack_config("CW_L2", reg_coef=0.5)
-    torch.testing.assert_close(regulariser_value(delta, None, cfg), torch.tensor([2.5, 0.5]))
-    assert torch.equal(regulariser_value(delta, None, get_attack_config("CW")), torch.zeros(2))
+
+
+def test_every_configurable_regulariser_has_a_kernel():
+    assert set(REGULARISER_KERNELS) == set(REGULARISERS) - {"none"}
 
 
 # --- Algorithm 1 --------------------------------------------------------------------------------
+
+def rule(cfg):
+    """The sigma rule's keyword arguments from a config."""
+    return dict(eta_d=cfg.eta_d, eta_i=cfg.eta_i, sigma_min=cfg.sigma_min, sigma_max=cfg.sigma_max)
+
 
 def test_sigma_rule_scripted_two_samples_diverge():
     cfg = get_attack_config("AS_CW", sigma0=0.1, eta_d=0.5, eta_i=2.0, sigma_min=0.01, sigma_max=0.8)
@@ -73,7 +79,8 @@ def test_sigma_rule_scripted_two_samples_diverge():
         [0.05, 0.05], [0.025, 0.1], [0.05, 0.05], [0.025, 0.025], [0.0125, 0.05], [0.025, 0.1],
     ]
     for (obj, imp), want in zip(script, expected_sigma):
-        sigma, best = update_sigma(sigma, torch.tensor(imp), torch.tensor(obj, dtype=torch.float64), best, cfg)
+        sigma, best = adapt_sigma(sigma, torch.tensor(imp), torch.tensor(obj, dtype=torch.float64), best,
+                                  **rule(cfg))
         torch.testing.assert_close(sigma, torch.tensor(want, dtype=torch.float64))
     torch.testing.assert_close(best, torch.tensor([1.0, 0.5], dtype=torch.float64))
 
@@ -82,7 +89,7 @@ def test_sigma_rule_clips_to_bounds():
     cfg = get_attack_config("AS_CW", sigma0=0.1, eta_d=0.1, eta_i=10.0, sigma_min=0.05, sigma_max=0.5)
     sigma = torch.tensor([0.1, 0.1])
     best = torch.tensor([math.inf, -math.inf])
-    sigma, _ = update_sigma(sigma, torch.tensor([True, True]), torch.tensor([0.0, 0.0]), best, cfg)
+    sigma, _ = adapt_sigma(sigma, torch.tensor([True, True]), torch.tensor([0.0, 0.0]), best, **rule(cfg))
     torch.testing.assert_close(sigma, torch.tensor([0.05, 0.5]))
 
 
@@ -119,25 +126,27 @@ def test_functional_adam_matches_torch_optim(amsgrad):
     gen = torch.Generator().manual_seed(0)
     start = torch.randn(3, 2, 5, generator=gen)
     grads = [torch.randn(3, 2, 5, generator=gen) * (i + 1) for i in range(6)]
-    cfg = get_attack_config("CW", lr=0.01, betas=(0.8, 0.95), adam_eps=1e-7, amsgrad=amsgrad)
     ref = start.clone().requires_grad_(True)
     opt = torch.optim.Adam([ref], lr=0.01, betas=(0.8, 0.95), eps=1e-7, amsgrad=amsgrad, foreach=False)
     mine = start.clone()
-    state = AdamState.zeros_like(mine, amsgrad)
-    for g in grads:
+    moments = [torch.zeros_like(mine), torch.zeros_like(mine), torch.zeros_like(mine) if amsgrad else None]
+    for step, g in enumerate(grads, start=1):
         ref.grad = g.clone()
         opt.step()
-        adam_step_(mine, g, state, cfg)
+        adam_step_(mine, g, *moments, step=step, lr=0.01, betas=(0.8, 0.95), adam_eps=1e-7)
     torch.testing.assert_close(mine, ref.detach(), rtol=1e-6, atol=1e-7)
 
 
 def test_pgd_step_and_box():
-    cfg = get_attack_config("CW", step="pgd", alpha=0.05)
-    delta = torch.tensor([[[0.0, 0.08, -0.08]]])
-    pgd_step_(delta, torch.tensor([[[2.0, -3.0, 0.0]]]), cfg)
-    torch.testing.assert_close(delta, torch.tensor([[[-0.05, 0.13, -0.08]]]))
-    project_box_(delta, 0.1)
-    torch.testing.assert_close(delta, torch.tensor([[[-0.05, 0.1, -0.08]]]))
+    # one signed step of 0.05 against the CW margin's gradient (1, -1, 0.5), then the box 0.07
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3, 2))
+    with torch.no_grad():
+        model[1].weight.copy_(torch.tensor([[1.0, -1.0, 0.5], [0.0, 0.0, 0.0]]))
+        model[1].bias.copy_(torch.tensor([1.0, 0.0]))  # class 0 wins, so the margin is not clamped
+    x, zero = torch.zeros(1, 1, 3), torch.zeros(1, dtype=torch.int64)
+    out = attack_batch(model, x, zero, zero, torch.tensor([[[0.0, 0.06, -0.06]]]), step="pgd", alpha=0.05,
+                       eps=0.07, steps=1)
+    torch.testing.assert_close(out["delta"], torch.tensor([[[-0.05, 0.07, -0.07]]]))
 
 
 # --- registry and config ------------------------------------------------------------------------

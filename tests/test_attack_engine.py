@@ -198,15 +198,10 @@ def test_pgd_step_rule_end_to_end(linear_case):
     ("either", [True, True, False]), ("adversarial", [True, False, False]),
     ("loss_decrease", [False, True, False]),
 ])
-def test_improvement_rules(rule, expected, linear_case):
-    from aslo.attacks import get_attack_config
-    from aslo.attacks.loop import BatchAttack
+def test_improvement_rules(rule, expected):
+    from aslo.attacks.algorithm import improved_mask
 
-    model, x, _, _ = linear_case
-    cfg = get_attack_config("AS_CW", improvement=rule)
-    engine = BatchAttack(model, x[:3], torch.zeros(3, dtype=torch.int64), torch.ones(3, dtype=torch.int64),
-                         torch.zeros(3, 1, L), cfg)
-    engine.prev_loss = torch.tensor([1.0, 1.0, 1.0])
     # sample 0: fooled, loss unchanged; sample 1: not fooled, loss fell; sample 2: neither
-    got = engine._improved(torch.tensor([1.0, 0.5, 2.0]), torch.tensor([True, False, False]))
+    got = improved_mask(torch.tensor([1.0, 0.5, 2.0]), torch.tensor([1.0, 1.0, 1.0]),
+                        torch.tensor([True, False, False]), improvement=rule)
     assert got.tolist() == expected

@@ -20,7 +20,7 @@ from aslo.experiments import load_profile, run_grid
 from aslo.models import build_model
 from aslo.report.outputs import write_report
 from aslo.training import TrainConfig, default_train_config, get_trained_model
-from data_helpers import write_dataset
+from helpers.data import write_dataset
 
 GOOD = [[1, 0.1, 0.2, 0.3], [2, 0.3, 0.2, 0.1]]
 ARCHIVE = {  # name: (train rows, test rows)

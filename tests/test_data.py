@@ -18,9 +18,9 @@ from aslo.data import (
     locate_dataset,
     validate_dataset_name,
 )
-from data_helpers import SHARED_UCR, isolated, no_network, write_dataset  # noqa: F401
+from helpers.data import SHARED_UCR, isolated, no_network, write_dataset  # noqa: F401
 
-needs_shared = pytest.mark.skipif(not SHARED_UCR.is_dir(), reason="/work/shared/ucr not present")
+needs_shared = pytest.mark.skipif(not SHARED_UCR.is_dir(), reason=f"{SHARED_UCR} not present (set ASLO_SHARED_UCR)")
 
 
 def parent_znorm(path):

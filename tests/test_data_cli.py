@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aslo.cli import main
-from data_helpers import isolated, no_network, write_dataset  # noqa: F401
+from helpers.data import isolated, no_network, write_dataset  # noqa: F401
 
 
 def test_list_shows_all_datasets_and_offline_column(isolated, no_network, capsys):

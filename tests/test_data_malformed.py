@@ -6,7 +6,7 @@ import pytest
 
 from aslo.data import MalformedDatasetError, load_ucr
 from aslo.data.tsfile import read_ts_split
-from data_helpers import write_dataset, write_split
+from helpers.data import write_dataset, write_split
 
 GOOD_TRAIN = [[1, 0.1, 0.2, 0.3], [2, 0.3, 0.2, 0.1]]
 GOOD_TEST = [[1, 0.5, 0.4, 0.3], [2, 0.1, 0.4, 0.2]]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from aslo.data import dataset_summary, suggest_names, summary_row, ucr_names
-from data_helpers import SHARED_UCR
+from helpers.data import SHARED_UCR
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +52,7 @@ def test_repository_csv_is_the_packaged_file():
 def test_summary_matches_the_archive_file_when_present():
     source = SHARED_UCR / "DataSummary.csv"
     if not source.is_file():
-        pytest.skip("/work/shared/ucr not present")
+        pytest.skip(f"{SHARED_UCR} not present (set ASLO_SHARED_UCR)")
     archive = pd.read_csv(source, encoding="utf-8-sig")
     archive.columns = [c.strip() for c in archive.columns]
     ours = dataset_summary()

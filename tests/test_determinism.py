@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from safetensors.torch import load_file
 
-from test_faults_support import (
+from helpers.grids import (
     FIXED_MODELS,
     Grid,
     fixed_grid,

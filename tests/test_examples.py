@@ -15,19 +15,18 @@ import pytest
 import torch
 
 from aslo.cli import main
-from aslo.experiments import Cell, CorruptRecordError, ResultStore, run_grid
+from aslo.experiments import Cell, CorruptRecordError, ResultStore, load_cell_examples, run_grid
 from aslo.experiments.examples import (
     EXAMPLES_FILE,
     ExamplesError,
     decode_examples,
     encode_examples,
-    load_cell_examples,
     load_examples,
     save_examples,
 )
 from aslo.metrics import METRIC_COLUMNS, per_sample_metrics
 from test_attack_cli import fake_layers  # noqa: F401  (fixture)
-from test_experiments_fakes import FakeBackend, write_profile
+from helpers.fakes import FakeBackend, write_profile
 
 CELL = Cell("p", "GunPoint", "inception", "AS_CW", 0)
 
@@ -200,13 +199,13 @@ def test_attack_cli_save_adv_round_trip(fake_layers, tmp_path, capsys, monkeypat
 # ------------------------------------------------------------------ the real smoke grid
 def test_stored_examples_reproduce_the_records_of_a_real_grid():
     from aslo.experiments import load_profile
-    from aslo.experiments.runner import CellExecutor
-    from test_faults_support import smoke_grid
+    from aslo.experiments import TrainedModels
+    from helpers.grids import smoke_grid
 
     grid = smoke_grid()
     store = grid.store
     prof = load_profile(grid.profile)
-    executor = CellExecutor(prof, store, Path(grid.runs))
+    trained = TrainedModels(prof, Path(grid.runs))
     cells = store.cells()
     assert len(cells) >= 7
     for cell in cells:
@@ -214,12 +213,12 @@ def test_stored_examples_reproduce_the_records_of_a_real_grid():
         ex = load_cell_examples(prof, cell.dataset, cell.model, cell.attack, cell.seed, results_dir=grid.results)
         r = rec.records
         assert ex.indices.tolist() == r["test_index"].tolist()
-        x = torch.from_numpy(executor.dataset(cell.dataset).x_test[ex.indices])
+        x = torch.from_numpy(trained.dataset(cell.dataset).x_test[ex.indices])
         preds = [r[c].to_numpy(copy=True) for c in ("clean_pred", "adv_pred", "y_true")]
         again = per_sample_metrics(x, ex.x_adv, *preds, delta=ex.delta)
         for column in METRIC_COLUMNS:
             assert again[column].tolist() == r[column].tolist(), (cell.label(), column)
-        net, _ = executor.model(cell)
+        net, _ = trained.model(cell.dataset, cell.model)
         with torch.no_grad():
             adv_pred = net(ex.x_adv).argmax(dim=1)
         assert adv_pred.tolist() == r["adv_pred"].tolist(), cell.label()

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from aslo.experiments import TIMING_COLUMNS, load_profile, run_grid
-from test_experiments_fakes import FakeBackend, write_profile
+from helpers.fakes import FakeBackend, write_profile
 
-FAKES = Path(__file__).with_name("test_experiments_fakes.py")
+FAKES = Path(__file__).parent / "helpers" / "fakes.py"
 
 
 def test_two_racing_runners_compute_each_cell_once(tmp_path):
@@ -34,9 +34,9 @@ def test_dask_workers_give_the_serial_table(tmp_path):
     pytest.importorskip("dask.distributed")
     import cloudpickle
 
-    import test_experiments_fakes
+    import helpers.fakes
 
-    cloudpickle.register_pickle_by_value(test_experiments_fakes)  # workers need not import tests/
+    cloudpickle.register_pickle_by_value(helpers.fakes)  # workers need not import tests/
     profile = load_profile(write_profile(tmp_path))
     serial = run_grid(profile, models=["lstmfcn"], results_dir=tmp_path / "s", runs_dir=tmp_path / "r",
                       progress=False, backend=FakeBackend())

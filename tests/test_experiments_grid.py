@@ -16,7 +16,7 @@ from aslo.experiments import (
     parse_profile,
     select_samples,
 )
-from test_experiments_fakes import SMALL_PROFILE, write_profile
+from helpers.fakes import SMALL_PROFILE, write_profile
 
 
 def test_part_attacks_and_labels():

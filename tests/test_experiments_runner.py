@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from aslo.experiments import TIMING_COLUMNS, ResultStore, grid_cells, load_profile, load_results, run_grid
-from test_experiments_fakes import SMALL_PROFILE, FakeBackend, write_profile
+from helpers.fakes import SMALL_PROFILE, FakeBackend, write_profile
 
-FAKES = Path(__file__).with_name("test_experiments_fakes.py")
+FAKES = Path(__file__).parent / "helpers" / "fakes.py"
 
 
 def _table(df: pd.DataFrame) -> pd.DataFrame:
@@ -177,3 +177,18 @@ def test_cli_run_prints_table(tmp_path, monkeypatch, capsys):
     assert code == 0 and "lstmfcn" in out and "AS_CW" in out and "GM_PGD" not in out
     assert main(["run", "--profile", str(path), "--models", "vgg"]) == 2
     assert "unknown model 'vgg'" in capsys.readouterr().err
+
+
+def test_plan_says_which_cells_run_and_why(tmp_path):
+    from aslo.experiments import plan_grid
+
+    path = write_profile(tmp_path)
+    res = tmp_path / "res"
+    backend = FakeBackend()
+    run_grid(path, results_dir=res, runs_dir=tmp_path / "runs", progress=False, backend=backend)
+    plan = plan_grid(path, results_dir=res, backend=backend)
+    assert plan.pending == [] and set(plan.table()["state"]) == {"done"}
+    changed = plan_grid(load_profile(path).replace(samples=5), results_dir=res, backend=backend)
+    table = changed.table()
+    assert len(changed.pending) == len(table) and set(table["state"]) == {"stale"}
+    assert table["reason"].str.contains("samples: 6 -> 5").all()

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from safetensors.torch import load_file
 
-from test_faults_support import (
+from helpers.grids import (
     FIXED_MODELS,
     aslo_command,
     aslo_env,

@@ -15,6 +15,7 @@ from aslo.report import (
     evaluate_claims,
     evaluate_paper_claims,
     figure1_data,
+    figure1_paths,
     paper_table1,
     plot_figure1,
     write_table1,
@@ -216,9 +217,10 @@ def test_figure1(tmp_path):
     first = data[(data.model == "INCEPTION") & (data.attack == "GM_PGD")].iloc[0]
     assert upper.patches[0].get_height() == pytest.approx(first["asr"])
     assert lower.patches[0].get_height() == pytest.approx(first["mean_success_distance"])
-    assert fig.aslo_paths["png"].stat().st_size > 10_000 and fig.aslo_paths["svg"].exists()
+    paths = figure1_paths(tmp_path)
+    assert paths["png"].stat().st_size > 10_000 and paths["svg"].exists()
     from matplotlib import image
-    height, width = image.imread(fig.aslo_paths["png"]).shape[:2]
+    height, width = image.imread(paths["png"]).shape[:2]
     assert width >= 8 * 150 and height >= 6 * 150
 
 

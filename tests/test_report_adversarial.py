@@ -75,7 +75,7 @@ def test_save_figure_writes_png_and_svg(tmp_path):
     x, delta = _example()
     fig = plot_adversarial(x, x + delta)
     paths = save_figure(fig, tmp_path / "out", "example")
-    assert paths == fig.aslo_paths
+    assert paths == {"png": tmp_path / "out" / "example.png", "svg": tmp_path / "out" / "example.svg"}
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths["png"].stat().st_size > 5000
     assert b"<svg" in paths["svg"].read_bytes()[:500]
     with pytest.raises(ValueError, match="dpi"):
@@ -85,7 +85,7 @@ def test_save_figure_writes_png_and_svg(tmp_path):
 # ------------------------------------------------------------------ the producers, on the smoke grid
 @pytest.fixture(scope="module")
 def grid():
-    from test_faults_support import SMOKE_MODELS, smoke_grid
+    from helpers.grids import SMOKE_MODELS, smoke_grid
 
     return smoke_grid(), SMOKE_MODELS[0]
 

@@ -122,3 +122,20 @@ def test_lock_is_exclusive_and_stale_locks_are_broken(tmp_path):
     old = path.stat().st_mtime - 7200
     os.utime(path, (old, old))
     assert FileLock(path, stale_after=3600).try_acquire()
+
+
+def test_check_says_why_a_stored_cell_is_not_reusable(tmp_path):
+    store = ResultStore(tmp_path / "p")
+    assert store.check(CELL, "h1").state == "missing"
+    old = {"attack": {"steps": 10, "lr": 0.01}, "samples": 8}
+    store.write(CELL, {"asr": 1.0}, pd.DataFrame({"index": [0]}), {"config_hash": "h1", "config": old})
+    assert store.check(CELL, "h1", old) == store.check(CELL, "h1")
+    assert store.check(CELL, "h1").state == "done"
+    new = {"attack": {"steps": 20, "lr": 0.01}, "samples": 8, "batch_size": 4}
+    stale = store.check(CELL, "h2", new)
+    assert stale.state == "stale"
+    assert "attack.steps: 10 -> 20" in stale.reason and "batch_size: '<absent>' -> 4" in stale.reason
+    assert "lr" not in stale.reason and "samples" not in stale.reason
+    (store.path(CELL) / "records.csv").write_text("index\n0\n1\n")
+    corrupt = store.check(CELL, "h1")
+    assert corrupt.state == "corrupt" and "checksum mismatch in records.csv" in corrupt.reason

@@ -6,7 +6,7 @@ validated settings (see ``AttackConfig`` for every default and the reason behind
 
 from .api import AttackResult, run_attack
 from .config import AttackConfig
-from .registry import ALIASES, ATTACKS, get_attack_config, resolve_attack_name
+from .registry import ALIASES, ATTACKS, PAPER_PARTS, get_attack_config, resolve_attack_name
 
-__all__ = ["ATTACKS", "ALIASES", "AttackConfig", "AttackResult", "get_attack_config",
+__all__ = ["ATTACKS", "ALIASES", "AttackConfig", "AttackResult", "PAPER_PARTS", "get_attack_config",
            "resolve_attack_name", "run_attack"]

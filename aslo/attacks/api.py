@@ -1,7 +1,11 @@
-"""``run_attack``: validate, seed, chunk, run the loop, and measure."""
+"""``run_attack``: validate, seed, batch (halving a batch that runs out of memory), and measure.
+
+The attack itself is :func:`aslo.attacks.algorithm.attack_batch`; this module only prepares its
+inputs and turns its outputs into per-sample records and a summary."""
 
 from __future__ import annotations
 
+import inspect
 import time
 from dataclasses import dataclass
 
@@ -13,7 +17,8 @@ from ..metrics import DISTANCES, per_sample_metrics, summarize
 from ._tensor import as_label_tensor, as_series_tensor, attack_mode, resolve_device
 from .config import AttackConfig
 from .registry import get_attack_config
-from .sparse import engine_class
+from .algorithm import attack_batch
+from .sparse import rules_for
 
 
 @dataclass
@@ -80,6 +85,18 @@ def _trace_frame(parts: list[dict], steps: int) -> pd.DataFrame:
     })
 
 
+#: The AttackConfig fields that are keyword arguments of :func:`attack_batch`.
+ALGORITHM_SETTINGS = tuple(name for name, p in inspect.signature(attack_batch).parameters.items()
+                           if p.kind is p.KEYWORD_ONLY and name not in ("rules", "trace", "on_step"))
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` says a device ran out of memory (torch's OOM error or its message)."""
+    oom = getattr(torch, "OutOfMemoryError", None)
+    return (oom is not None and isinstance(exc, oom)) or (
+        isinstance(exc, RuntimeError) and "out of memory" in str(exc).lower())
+
+
 def run_attack(model, x, y, attack: str = "AS_CW", *, batch_size: int | None = None, device=None,
                progress: bool = True, trace: bool = False, distance: str = "l2",
                **overrides) -> AttackResult:
@@ -88,8 +105,9 @@ def run_attack(model, x, y, attack: str = "AS_CW", *, batch_size: int | None = N
     ``y`` holds the true labels (only for ``success_true_label``; success is judged against the
     clean prediction). ``overrides`` are AttackConfig fields (``steps``, ``lr``, ``eps``,
     ``seed``, ``reg_coef``, ``sigma0``, ``return_iterate``, ...). ``batch_size`` chunks the input
-    without changing any sample's result (except with the coupling ``regulariser="l2_batch"``).
-    The model is used in eval mode with frozen parameters and restored afterwards. ``duration`` in
+    without changing any sample's result (except with the coupling ``regulariser="l2_batch"``);
+    a batch that runs out of device memory is halved and retried, with the same results. The
+    model is used in eval mode with frozen parameters and restored afterwards. ``duration`` in
     the summary is the wall clock of the clean forward, all steps and the final forward.
     All inputs are validated (ValueError) before any work starts.
     """
@@ -103,49 +121,72 @@ def run_attack(model, x, y, attack: str = "AS_CW", *, batch_size: int | None = N
     dev = resolve_device(device, model)
     n = x_cpu.shape[0]
     chunk = batch_size or n
-    starts = range(0, n, chunk)
+    settings = {name: getattr(cfg, name) for name in ALGORITHM_SETTINGS}
+    rules = rules_for(cfg)
 
     with attack_mode(model, dev):
         n_classes = _check_model(model, x_cpu, dev)
         delta0, offsets = draw_random_state(n, tuple(x_cpu.shape[1:]), n_classes, cfg)
-        outputs, clean_preds, targets = [], [], []
-        bar = tqdm(total=len(starts) * cfg.steps, desc=cfg.name, disable=not progress, unit="step")
-        _sync(dev)
-        began = time.perf_counter()
-        for start in starts:
-            sl = slice(start, start + chunk)
-            xb = x_cpu[sl].to(dev)
+        bar = tqdm(total=-(-n // chunk) * cfg.steps, desc=cfg.name, disable=not progress, unit="step")
+
+        def attack_slice(start: int, stop: int) -> list[dict]:
+            """Attack samples start..stop-1; on out-of-memory, attack each half instead."""
+            try:
+                return [attack_chunk(start, stop)]
+            except (RuntimeError, MemoryError) as exc:
+                if not is_out_of_memory(exc) or stop - start < 2:
+                    raise
+                if cfg.regulariser == "l2_batch":
+                    raise RuntimeError(f"{cfg.name}: out of memory on a batch of {stop - start}, and the "
+                                       "batch-coupled regulariser l2_batch cannot be split without "
+                                       "changing the result; pass a smaller batch_size") from exc
+            # retried outside the except block, so the failed batch's tensors are already freed
+            if dev.type == "cuda":
+                torch.cuda.empty_cache()
+            bar.total += cfg.steps
+            middle = (start + stop) // 2
+            return attack_slice(start, middle) + attack_slice(middle, stop)
+
+        def attack_chunk(start: int, stop: int) -> dict:
+            xb = x_cpu[start:stop].to(dev)
             with torch.no_grad():
                 clean = model(xb).argmax(dim=1)
-            target = (clean + offsets[sl].to(dev)) % n_classes
-            engine = engine_class(cfg)(model, xb, clean, target, delta0[sl].to(dev), cfg, trace=trace)
-            for _ in range(cfg.steps):
-                engine.step()
-                bar.update(1)
-            outputs.append(engine.finish())
-            clean_preds.append(clean.cpu())
-            targets.append(target.cpu())
+            target = (clean + offsets[start:stop].to(dev)) % n_classes
+            out = attack_batch(model, xb, clean, target, delta0[start:stop].to(dev), rules=rules,
+                               trace=trace, on_step=lambda: bar.update(1), **settings)
+            out.update(clean_pred=clean, target=target)
+            return {k: _to_cpu(v) for k, v in out.items()}
+
+        _sync(dev)
+        began = time.perf_counter()
+        outputs = [part for start in range(0, n, chunk) for part in attack_slice(start, min(start + chunk, n))]
         _sync(dev)
         duration = time.perf_counter() - began
         bar.close()
 
-    delta = torch.cat([o["delta"] for o in outputs])
-    adv_pred = torch.cat([o["adv_pred"] for o in outputs])
-    clean_pred = torch.cat(clean_preds)
+    def joined(key: str) -> torch.Tensor:
+        return torch.cat([o[key] for o in outputs])
+
+    delta, adv_pred, clean_pred = joined("delta"), joined("adv_pred"), joined("clean_pred")
     x_adv = x_cpu + delta
     records = per_sample_metrics(x_cpu, x_adv, clean_pred, adv_pred, y_cpu, delta=delta)
     records.insert(0, "index", range(n))
     records["y_true"] = y_cpu.numpy()
     records["clean_pred"] = clean_pred.numpy()
     records["adv_pred"] = adv_pred.numpy()
-    records["target"] = torch.cat(targets).numpy() if cfg.loss == "ce_targeted" else -1
-    records["first_success_step"] = torch.cat([o["first_success_step"] for o in outputs]).numpy()
-    records["final_sigma"] = (torch.cat([o["final_sigma"] for o in outputs]).double().numpy()
-                              if cfg.adaptive_sigma else float("nan"))
-    for extra in ("best_l0", "final_tau"):  # sparse variants only (aslo.attacks.sparse)
-        if extra in outputs[0]:
-            records[extra] = torch.cat([o[extra] for o in outputs]).double().numpy()
+    records["target"] = joined("target").numpy() if cfg.loss == "ce_targeted" else -1
+    records["first_success_step"] = joined("first_success_step").numpy()
+    records["final_sigma"] = joined("final_sigma").double().numpy() if cfg.adaptive_sigma else float("nan")
+    for extra in outputs[0]["extra"]:  # columns of an extension (e.g. aslo.attacks.sparse)
+        records[extra] = torch.cat([o["extra"][extra] for o in outputs]).double().numpy()
     summary = summarize(records, duration, distance)
     summary["attack"] = cfg.name
     trace_df = _trace_frame([o["trace"] for o in outputs], cfg.steps) if trace else None
     return AttackResult(x_adv=x_adv, delta=delta, records=records, summary=summary, trace=trace_df, config=cfg)
+
+
+def _to_cpu(value):
+    """Tensors (also inside dicts) to CPU; None stays None."""
+    if isinstance(value, dict):
+        return {k: _to_cpu(v) for k, v in value.items()}
+    return value.cpu() if isinstance(value, torch.Tensor) else value

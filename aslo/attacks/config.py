@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import dataclasses
-import difflib
-import math
 from dataclasses import dataclass
+
+from ..config_base import Config, check_choice, check_flag, check_keys, finite_number, integer
+from .algorithm import REGULARISER_KERNELS
 
 LOSSES = ("cw", "ce_targeted")
 STEPS = ("adam", "pgd")
-REGULARISERS = ("none", "l1", "l2", "l2_batch", "asl0")
+REGULARISERS = ("none", *REGULARISER_KERNELS)
 IMPROVEMENT_RULES = ("either", "adversarial", "loss_decrease")
 RETURN_ITERATES = ("last", "best")
 
 
 @dataclass(frozen=True)
-class AttackConfig:
+class AttackConfig(Config):
     """Every setting of an attack, with the parent code's defaults.
 
     Composition
@@ -88,20 +88,15 @@ class AttackConfig:
     return_iterate: str = "last"
     seed: int = 0
 
+    KIND = "attack setting"
+
     def __post_init__(self):
         object.__setattr__(self, "betas", tuple(self.betas))
+        super().__post_init__()
+
+    def validate(self) -> None:
+        """Check every field; raise ValueError naming the first bad one."""
         _validate(self)
-
-    def replace(self, **changes) -> "AttackConfig":
-        """A copy with some fields changed (unknown keys raise ValueError with suggestions)."""
-        check_override_keys(changes)
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        """Plain dict of every field (JSON-serialisable)."""
-        out = dataclasses.asdict(self)
-        out["betas"] = list(self.betas)
-        return out
 
     @property
     def adaptive_sigma(self) -> bool:
@@ -109,26 +104,17 @@ class AttackConfig:
         return self.regulariser == "asl0"
 
 
-FIELD_NAMES = tuple(f.name for f in dataclasses.fields(AttackConfig))
+FIELD_NAMES = AttackConfig.field_names()
 
 
 def check_override_keys(keys, field_names=FIELD_NAMES) -> None:
     """Raise ValueError naming any key that is not one of ``field_names``, with close matches."""
-    for key in keys:
-        if key not in field_names:
-            close = difflib.get_close_matches(key, field_names, n=3)
-            hint = f"; did you mean {', '.join(close)}?" if close else f"; valid keys: {', '.join(field_names)}"
-            raise ValueError(f"unknown attack setting {key!r}{hint}")
-
-
-def _choice(value, allowed, what):
-    if value not in allowed:
-        raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(allowed)}")
+    check_keys(keys, field_names, AttackConfig.KIND)
 
 
 def _number(cfg, field, *, positive=False, nonneg=False):
     value = getattr(cfg, field)
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not finite_number(value):
         raise ValueError(f"{field} must be a finite number, got {value!r}")
     if positive and value <= 0:
         raise ValueError(f"{field} must be > 0, got {value}")
@@ -139,17 +125,15 @@ def _number(cfg, field, *, positive=False, nonneg=False):
 
 def _validate(cfg: AttackConfig) -> None:
     """Check every field; raise ValueError naming the first bad one."""
-    _choice(cfg.loss, LOSSES, "loss")
-    _choice(cfg.step, STEPS, "step rule")
-    _choice(cfg.regulariser, REGULARISERS, "regulariser")
-    _choice(cfg.improvement, IMPROVEMENT_RULES, "improvement rule")
-    _choice(cfg.return_iterate, RETURN_ITERATES, "return_iterate")
-    for flag in ("zero_loss_when_fooled", "amsgrad"):
-        if not isinstance(getattr(cfg, flag), bool):
-            raise ValueError(f"{flag} must be True or False, got {getattr(cfg, flag)!r}")
+    check_choice(cfg.loss, LOSSES, "loss")
+    check_choice(cfg.step, STEPS, "step rule")
+    check_choice(cfg.regulariser, REGULARISERS, "regulariser")
+    check_choice(cfg.improvement, IMPROVEMENT_RULES, "improvement rule")
+    check_choice(cfg.return_iterate, RETURN_ITERATES, "return_iterate")
+    check_flag(cfg, "zero_loss_when_fooled", "amsgrad")
     for field in ("steps", "seed"):
         value = getattr(cfg, field)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        if not integer(value) or value < 0:
             raise ValueError(f"{field} must be a non-negative integer, got {value!r}")
     for field in ("lr", "adam_eps", "alpha", "cw_c", "sigma0", "sigma_min", "sigma_max"):
         _number(cfg, field, positive=True)

@@ -22,11 +22,3 @@ def targeted_ce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Cross-entropy towards ``target`` per sample (minimising it pulls the input to the target)."""
     return F.cross_entropy(logits, target, reduction="none")
 
-
-def attack_loss(logits: torch.Tensor, clean_pred: torch.Tensor, target: torch.Tensor, cfg) -> torch.Tensor:
-    """The configured attack loss (``cfg.loss``: "cw" or "ce_targeted"), per sample."""
-    if cfg.loss == "cw":
-        return cw_margin(logits, clean_pred, cfg.kappa, cfg.cw_c)
-    if cfg.loss == "ce_targeted":
-        return targeted_ce(logits, target)
-    raise ValueError(f"unknown loss {cfg.loss!r}")

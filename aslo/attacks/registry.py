@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import difflib
+from types import MappingProxyType
 
-from .config import AttackConfig, check_override_keys
-from .sparse import SPARSE_VARIANTS, SparseAttackConfig, check_sparse_override_keys
+from .config import AttackConfig
+from .sparse import SPARSE_VARIANTS, SparseAttackConfig
 
 _REG = 1e-5  # the paper's uniform regularisation coefficient
 
@@ -53,8 +54,20 @@ def get_attack_config(name: str, **overrides) -> AttackConfig:
     """
     canonical = resolve_attack_name(name)
     sparse = canonical in SPARSE_VARIANTS
-    (check_sparse_override_keys if sparse else check_override_keys)(overrides)
+    config_class = SparseAttackConfig if sparse else AttackConfig
+    config_class.check_keys(overrides)
     if "name" in overrides:
         raise ValueError("the attack name is set by the registry, not by an override")
     settings = {**_VARIANTS[canonical], **overrides}
-    return (SparseAttackConfig if sparse else AttackConfig)(name=canonical, **settings)
+    return config_class(name=canonical, **settings)
+
+
+#: The paper's two experiments, the one list of which attack belongs to which Part. Part 1: the CW
+#: loss with each regulariser (values: Table 1's column labels); Part 2: the baselines and their
+#: AS variants (label = attack name).
+PAPER_PARTS = MappingProxyType({
+    1: MappingProxyType({"AS_CW": "ASL0", "CW_L1": "L1", "CW_L2": "L2", "CW": "No Reg."}),
+    2: MappingProxyType({name: name for name in ("GM_PGD", "GM_PGD_L2", "AS_GM_PGD", "CW", "CW_L2", "AS_CW")}),
+})
+#: The distinct attacks of both Parts, Part 1 first (CW, CW_L2 and AS_CW are in both).
+GRID_ATTACKS = tuple(dict.fromkeys(name for part in PAPER_PARTS.values() for name in part))

@@ -1,12 +1,8 @@
-"""Perturbation regularisers (per sample, shape (B,)) and the adaptive sigma rule of ASL0."""
+"""Perturbation regularisers, per sample (shape (B,)); they take tensors and scalars only."""
 
 from __future__ import annotations
 
 import torch
-
-
-def _flat(delta: torch.Tensor) -> torch.Tensor:
-    return delta.reshape(delta.shape[0], -1)
 
 
 def l0_surrogate(delta: torch.Tensor, sigma) -> torch.Tensor:
@@ -15,7 +11,7 @@ def l0_surrogate(delta: torch.Tensor, sigma) -> torch.Tensor:
     ``sigma`` is a scalar or a per-sample tensor of shape (B,). Its gradient in d_i is
     ``2 d_i sigma^2 / (d_i^2 + sigma^2)^2``.
     """
-    flat = _flat(delta)
+    flat = delta.flatten(1)
     sigma = torch.as_tensor(sigma, dtype=flat.dtype, device=flat.device)
     sigma_sq = (sigma * sigma).reshape(-1, 1) if sigma.ndim else sigma * sigma
     sq = flat * flat
@@ -24,12 +20,12 @@ def l0_surrogate(delta: torch.Tensor, sigma) -> torch.Tensor:
 
 def l1_norm(delta: torch.Tensor) -> torch.Tensor:
     """Per-sample L1 norm."""
-    return _flat(delta).abs().sum(dim=1)
+    return delta.flatten(1).abs().sum(dim=1)
 
 
 def l2_norm(delta: torch.Tensor) -> torch.Tensor:
     """Per-sample L2 norm (not squared)."""
-    return torch.linalg.vector_norm(_flat(delta), dim=1)
+    return torch.linalg.vector_norm(delta.flatten(1), dim=1)
 
 
 def l2_batch_norm(delta: torch.Tensor) -> torch.Tensor:
@@ -41,35 +37,3 @@ def l2_batch_norm(delta: torch.Tensor) -> torch.Tensor:
     """
     return torch.linalg.vector_norm(delta).expand(delta.shape[0])
 
-
-def regulariser_value(delta: torch.Tensor, sigma: torch.Tensor | None, cfg) -> torch.Tensor:
-    """``cfg.reg_coef`` times the configured regulariser, per sample (zeros for "none")."""
-    kind = cfg.regulariser
-    if kind == "none":
-        return delta.new_zeros(delta.shape[0])
-    if kind == "l1":
-        value = l1_norm(delta)
-    elif kind == "l2":
-        value = l2_norm(delta)
-    elif kind == "l2_batch":
-        value = l2_batch_norm(delta)
-    elif kind == "asl0":
-        value = l0_surrogate(delta, sigma)
-    else:
-        raise ValueError(f"unknown regulariser {kind!r}")
-    return cfg.reg_coef * value
-
-
-@torch.no_grad()
-def update_sigma(sigma: torch.Tensor, improved: torch.Tensor, objective: torch.Tensor,
-                 best_objective: torch.Tensor, cfg) -> tuple[torch.Tensor, torch.Tensor]:
-    """Algorithm 1, per sample: returns ``(new_sigma, new_best_objective)``.
-
-    A sample's sigma shrinks by ``eta_d`` when its attack improved (see ``AttackConfig`` for the
-    definition) and its objective J is below its best J so far (J*); otherwise it grows by
-    ``eta_i``. The result is clipped to ``[sigma_min, sigma_max]``; J* becomes ``min(J*, J)``.
-    """
-    shrink = improved & (objective < best_objective)
-    factor = torch.where(shrink, torch.full_like(sigma, cfg.eta_d), torch.full_like(sigma, cfg.eta_i))
-    new_sigma = (sigma * factor).clamp_(cfg.sigma_min, cfg.sigma_max)
-    return new_sigma, torch.minimum(best_objective, objective)

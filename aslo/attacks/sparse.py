@@ -15,15 +15,14 @@ step rule and ASL0 regulariser and add three things, all batched and per sample:
 
 from __future__ import annotations
 
-import dataclasses
-import math
 from dataclasses import dataclass
 
 import torch
 
+from ..config_base import check_flag, finite_number
 from ..metrics import ZERO_THRESHOLD
-from .config import AttackConfig, check_override_keys
-from .loop import BatchAttack
+from .config import AttackConfig
+from .algorithm import PaperRules, batch_view
 
 #: The sparse variants: the paper's AS_CW / AS_GM_PGD compositions plus exact sparsity. The box
 #: is widened to eps = 1 (one standard deviation of a z-normalised series): a sparse attack
@@ -58,21 +57,19 @@ class SparseAttackConfig(AttackConfig):
     clip_min: float | None = None
     clip_max: float | None = None
 
-    def __post_init__(self):
-        super().__post_init__()
-        for flag in ("threshold", "prune"):
-            if not isinstance(getattr(self, flag), bool):
-                raise ValueError(f"{flag} must be True or False, got {getattr(self, flag)!r}")
+    def validate(self) -> None:
+        """AttackConfig's checks, then the exact-sparsity settings."""
+        super().validate()
+        check_flag(self, "threshold", "prune")
         for field in ("tau0", "tau_rate"):
             value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            if not finite_number(value):
                 raise ValueError(f"{field} must be a finite number, got {value!r}")
             if not 0 <= value <= 1:
                 raise ValueError(f"{field} must lie in [0, 1] (a fraction of eps), got {value}")
         for field in ("clip_min", "clip_max"):
             value = getattr(self, field)
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                      or not math.isfinite(value)):
+            if value is not None and not finite_number(value):
                 raise ValueError(f"{field} must be a finite number or None, got {value!r}")
         if self.clip_min is not None and self.clip_max is not None and self.clip_min >= self.clip_max:
             raise ValueError(f"clip_min ({self.clip_min}) must be below clip_max ({self.clip_max})")
@@ -80,32 +77,11 @@ class SparseAttackConfig(AttackConfig):
             raise ValueError("a sparse attack returns its sparsest adversarial iterate: "
                              f"return_iterate must be 'best', got {self.return_iterate!r}")
 
-    def replace(self, **changes) -> "SparseAttackConfig":
-        """A copy with some fields changed (unknown keys raise ValueError with suggestions)."""
-        check_sparse_override_keys(changes)
-        return dataclasses.replace(self, **changes)
-
-
-SPARSE_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(SparseAttackConfig))
-
-
-def check_sparse_override_keys(keys) -> None:
-    """Raise ValueError naming any key that is not a SparseAttackConfig field."""
-    check_override_keys(keys, SPARSE_FIELD_NAMES)
-
-
-def _flat(t: torch.Tensor) -> torch.Tensor:
-    return t.reshape(t.shape[0], -1)
-
-
-def _rows(mask: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """Broadcast a (B,) mask over the trailing dimensions of ``like``."""
-    return mask.reshape(-1, *[1] * (like.ndim - 1))
 
 
 def l0_count(delta: torch.Tensor) -> torch.Tensor:
     """Per-sample number of components with |delta| > ZERO_THRESHOLD (the metric's L0), as float."""
-    return (_flat(delta).abs() > ZERO_THRESHOLD).sum(dim=1).to(delta.dtype)
+    return (delta.flatten(1).abs() > ZERO_THRESHOLD).sum(dim=1).to(delta.dtype)
 
 
 @torch.no_grad()
@@ -120,7 +96,7 @@ def prune_perturbation(model, x: torch.Tensor, delta: torch.Tensor, clean_pred: 
     that are not adversarial to begin with come back with their tiny components zeroed only.
     """
     b = delta.shape[0]
-    flat = _flat(delta).clone()
+    flat = delta.flatten(1).clone()
     flat[flat.abs() <= ZERO_THRESHOLD] = 0
     magnitude = flat.abs()
     n_zero = (magnitude == 0).sum(dim=1)
@@ -148,67 +124,50 @@ def prune_perturbation(model, x: torch.Tensor, delta: torch.Tensor, clean_pred: 
     return candidate(lo), ok
 
 
-class SparseBatchAttack(BatchAttack):
-    """BatchAttack plus the threshold tau, sparsest-adversarial bookkeeping and final pruning."""
+class ExactZero(PaperRules):
+    """The hooks of :func:`attack_batch` that add exact zeros (see the module docstring).
 
-    def __init__(self, model, x, clean_pred, target, delta0, cfg, *, trace: bool = False):
-        super().__init__(model, x, clean_pred, target, delta0, cfg, trace=trace)
-        b = x.shape[0]
-        self.tau = torch.full((b,), cfg.tau0, device=x.device, dtype=x.dtype)
-        self.best_l2 = torch.full((b,), float("inf"), device=x.device, dtype=x.dtype)
-        self._fooled = None
+    Per-sample state: the threshold ``tau`` (in units of ``eps``), reset by :meth:`start`.
+    """
 
-    def step(self) -> None:
-        """One step of the parent loop, then adapt tau and zero the components below it."""
-        super().step()
-        cfg = self.cfg
-        with torch.no_grad():
-            if cfg.clip_min is not None or cfg.clip_max is not None:
-                # x + 0 is x, so a zero component stays exactly zero
-                self.delta.copy_((self.x + self.delta).clamp_(cfg.clip_min, cfg.clip_max) - self.x)
-            if not cfg.threshold:
-                return
-            move = torch.where(self._fooled, cfg.tau_rate, -cfg.tau_rate)
-            self.tau = (self.tau + move).clamp_(0.0, 1.0)
-            small = self.delta.abs() < _rows(self.tau * cfg.eps, self.delta)
-            self.delta.masked_fill_(small, 0.0)
+    def __init__(self, *, eps: float, threshold: bool, tau0: float, tau_rate: float, prune: bool,
+                 clip_min: float | None, clip_max: float | None):
+        self.eps, self.threshold, self.tau0, self.tau_rate, self.prune = eps, threshold, tau0, tau_rate, prune
+        self.clip_min, self.clip_max = clip_min, clip_max
+        self.tau: torch.Tensor | None = None
 
-    def _keep_best(self, fooled):
-        """Remember, per sample, the fooling iterate of smallest L0 (ties: smallest L2)."""
-        self._fooled = fooled
-        d = self.delta.detach()
-        l0 = l0_count(d)
-        l2 = _flat(d).square().sum(dim=1)
-        better = fooled & ((l0 < self.best_dist) | ((l0 == self.best_dist) & (l2 < self.best_l2)))
-        self.best_dist = torch.where(better, l0, self.best_dist)
-        self.best_l2 = torch.where(better, l2, self.best_l2)
-        self.best_delta = torch.where(_rows(better, d), d, self.best_delta)
+    def start(self, x: torch.Tensor) -> None:
+        """tau starts at tau0 for every sample."""
+        self.tau = torch.full((x.shape[0],), self.tau0, device=x.device, dtype=x.dtype)
 
-    @torch.no_grad()
-    def finish(self) -> dict:
-        """Pick the sparsest adversarial iterate, prune it, classify it and report ``best_l0``."""
-        delta = self.delta.detach()
-        never = self.best_dist.isinf()
-        delta = torch.where(_rows(never, delta), delta, self.best_delta)
-        if self.cfg.prune:
-            delta, _ = prune_perturbation(self.model, self.x, delta, self.clean_pred)
-        adv_pred = self.model(self.x + delta).argmax(dim=1)
-        success = adv_pred != self.clean_pred
-        best_l0 = torch.where(success, l0_count(delta), torch.full_like(self.best_dist, float("nan")))
-        out = {
-            "delta": delta.cpu(),
-            "adv_pred": adv_pred.cpu(),
-            "first_success_step": self.first_success.cpu(),
-            "final_sigma": self.sigma.cpu() if self.sigma is not None else None,
-            "best_l0": best_l0.cpu(),
-            "final_tau": (self.tau * self.cfg.eps).cpu(),
-        }
-        if self.trace is not None:
-            out["trace"] = {k: v.cpu() for k, v in self.trace.items()}
-        return out
+    def iterate_key(self, delta: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The sparsest fooling iterate: smallest L0, ties broken by the squared L2 distance."""
+        return l0_count(delta), delta.flatten(1).square().sum(dim=1)
+
+    def after_step(self, x: torch.Tensor, delta: torch.Tensor, fooled: torch.Tensor) -> None:
+        """Clamp x + delta to the data box, move tau, and zero the components below tau * eps."""
+        if self.clip_min is not None or self.clip_max is not None:
+            # x + 0 is x, so a zero component stays exactly zero
+            delta.copy_((x + delta).clamp_(self.clip_min, self.clip_max) - x)
+        if not self.threshold:
+            return
+        move = torch.where(fooled, self.tau_rate, -self.tau_rate)
+        self.tau = (self.tau + move).clamp_(0.0, 1.0)
+        delta.masked_fill_(delta.abs() < batch_view(self.tau * self.eps, delta), 0.0)
+
+    def refine(self, model, x: torch.Tensor, delta: torch.Tensor, clean_pred: torch.Tensor) -> torch.Tensor:
+        """The final pruning pass (when ``prune``)."""
+        return prune_perturbation(model, x, delta, clean_pred)[0] if self.prune else delta
+
+    def records(self, delta: torch.Tensor, success: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``best_l0`` (NaN where the returned example is not adversarial) and ``final_tau``."""
+        best_l0 = torch.where(success, l0_count(delta), torch.full_like(self.tau, float("nan")))
+        return {"best_l0": best_l0, "final_tau": self.tau * self.eps}
 
 
-def engine_class(cfg: AttackConfig) -> type:
-    """The loop that runs ``cfg``: SparseBatchAttack for sparse configs, else BatchAttack."""
-    return SparseBatchAttack if isinstance(cfg, SparseAttackConfig) else BatchAttack
-
+def rules_for(cfg: AttackConfig) -> PaperRules:
+    """The hooks that run ``cfg``: ExactZero for a SparseAttackConfig, else the paper's."""
+    if not isinstance(cfg, SparseAttackConfig):
+        return PaperRules()
+    return ExactZero(eps=cfg.eps, threshold=cfg.threshold, tau0=cfg.tau0, tau_rate=cfg.tau_rate,
+                     prune=cfg.prune, clip_min=cfg.clip_min, clip_max=cfg.clip_max)

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from aslo.attacks import ATTACKS
+from aslo.attacks.config import RETURN_ITERATES
 from aslo.cli.options import add_device_option, add_store_options, runs_dir
 from aslo.metrics import DISTANCES
 from aslo.models import MODEL_NAMES
@@ -32,7 +33,7 @@ def register(subparsers) -> None:
     parser.add_argument("--train-seed", type=int, default=0, help="seed of the trained model (default 0)")
     parser.add_argument("--batch-size", type=int, help="series per attack batch (default: all at once)")
     parser.add_argument("--distance", default="l2", choices=DISTANCES, help="summary distance (default l2)")
-    parser.add_argument("--return-iterate", choices=("last", "best"), help="returned iterate (default last)")
+    parser.add_argument("--return-iterate", choices=RETURN_ITERATES, help="returned iterate (default last)")
     parser.add_argument("--out", help="write the per-sample records to this CSV file")
     parser.add_argument("--save-adv", metavar="FILE",
                         help="write the adversarial examples (series indices and float32 delta, safetensors); "

@@ -1,7 +1,7 @@
 """The bridge from the experiment runner to the data, training, attack and metrics layers.
 
-The runner only talks to a ``Backend``; tests substitute a fast stand-in. Layers are imported
-lazily so that loading a profile or reading results stays cheap.
+The runner only talks to a ``Backend``; tests substitute a fast stand-in. The data and training
+loops are imported when first used, so that reading results stays cheap.
 """
 
 from __future__ import annotations
@@ -13,12 +13,6 @@ import json
 from typing import Any, Mapping
 
 import numpy as np
-
-
-def _missing_layer(exc: ImportError, layer: str) -> bool:
-    """True when ``exc`` says the given aslo layer itself is not there (yet)."""
-    name = exc.name or ""
-    return name == layer or name.startswith(layer + ".") or f"'{layer}'" in str(exc)
 
 
 def json_safe(value: Any) -> Any:
@@ -45,44 +39,22 @@ def json_safe(value: Any) -> Any:
 
 def resolve_attack_config(attack: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
     """The attack layer's full, validated configuration for ``attack`` with overrides."""
-    try:
-        from aslo.attacks import get_attack_config
-    except ImportError as exc:
-        if not _missing_layer(exc, "aslo.attacks"):
-            raise
-        return {"attack": attack, **dict(overrides)}  # layer not built yet: hash the overrides
+    from aslo.attacks import get_attack_config
+
     return json_safe(get_attack_config(attack, **dict(overrides)))
 
 
-TRAINING_RECIPES = ("default", "paper")
-
-
 def resolve_train_config(model: str, overrides: Mapping[str, Any], recipe: str = "default"):
-    """The training layer's ``TrainConfig``: the recipe's base for ``model``, then overrides.
+    """The training layer's ``TrainConfig``: the recipe's base for ``model``, then overrides."""
+    from aslo.training import recipe_train_config
 
-    ``recipe`` "default" is the CPU budget (``default_train_config``), "paper" the published
-    recipe (``paper_train_config``). Returns None while the training layer is absent.
-    """
-    if recipe not in TRAINING_RECIPES:
-        raise ValueError(f"unknown training recipe {recipe!r} (known: {', '.join(TRAINING_RECIPES)})")
-    try:
-        from aslo.training import default_train_config, paper_train_config
-    except ImportError as exc:
-        if not _missing_layer(exc, "aslo.training"):
-            raise
-        return None
-    config = (paper_train_config if recipe == "paper" else default_train_config)(model)
-    return config.replace(**dict(overrides)) if overrides else config
+    return recipe_train_config(model, recipe, **dict(overrides))
 
 
 def metrics_version() -> str:
     """Version of the metric definitions: ``aslo.metrics.METRICS_VERSION`` or a hash of its source."""
-    try:
-        import aslo.metrics as metrics
-    except ImportError as exc:
-        if not _missing_layer(exc, "aslo.metrics"):
-            raise
-        return "absent"
+    import aslo.metrics as metrics
+
     declared = getattr(metrics, "METRICS_VERSION", None)
     if declared is not None:
         return str(declared)
@@ -98,10 +70,7 @@ class Backend:
 
     def train_config(self, model: str, overrides: Mapping[str, Any], recipe: str = "default") -> dict[str, Any]:
         """JSON-safe training configuration (enters the cell's config hash)."""
-        config = resolve_train_config(model, overrides, recipe)
-        if config is None:
-            return {"recipe": recipe, "overrides": json_safe(dict(overrides))}
-        return json_safe(config)
+        return json_safe(resolve_train_config(model, overrides, recipe))
 
     def code_version(self) -> dict[str, str]:
         """Versions of code whose change must invalidate stored results."""
@@ -133,12 +102,10 @@ class Backend:
         two (then the cell is stored without examples)."""
         import torch
 
-        from aslo.attacks import get_attack_config, run_attack
+        from aslo.attacks import run_attack
 
         kwargs = dict(overrides)
-        fields = {f.name for f in dataclasses.fields(get_attack_config(attack))}
-        if "seed" in fields:
-            kwargs.setdefault("seed", seed)
+        kwargs.setdefault("seed", seed)  # a profile's own attack seed wins over the cell's
         torch.manual_seed(seed)
         np.random.seed(seed % 2**32)
         result = run_attack(net, torch.as_tensor(x), torch.as_tensor(y), attack,

@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from aslo.experiments.backend import Backend
+from aslo.experiments.executor import CellExecutor, progress_bar
 from aslo.experiments.grid import Cell
 from aslo.experiments.profiles import Profile
 from aslo.experiments.store import ResultStore
@@ -22,8 +23,6 @@ _EXECUTORS: dict = {}
 def execute_cell_task(profile: Profile, cell: Cell, config: dict, config_hash: str,
                       store_root: str, runs_dir: str, backend: Backend, poll: float = 1.0) -> str:
     """Dask task: compute one cell unless done; waits while another runner holds it."""
-    from aslo.experiments.runner import CellExecutor
-
     key = (repr(profile), store_root, runs_dir, repr(type(backend)))
     executor = _EXECUTORS.get(key)
     if executor is None:
@@ -36,16 +35,15 @@ def execute_cell_task(profile: Profile, cell: Cell, config: dict, config_hash: s
         time.sleep(poll)
 
 
-def run_cells_dask(profile: Profile, cells: list[Cell], configs: dict, hashes: dict,
-                   store: ResultStore, runs_dir: Path, backend: Backend, *,
+def run_cells_dask(plan, cells: list[Cell], runs_dir: Path, backend: Backend, *,
                    workers: int | None = None, scheduler: str | None = None,
                    progress: bool = True) -> dict[str, int]:
-    """Run ``cells`` on Dask; returns counts of task outcomes ("ran", "done")."""
+    """Run ``cells`` of a ``runner.GridPlan`` on Dask; returns counts of task outcomes ("ran", "done")."""
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("--workers/--scheduler need dask[distributed]: pip install 'aslo[distributed]'") from exc
-    from aslo.experiments.runner import _progress_bar
+    profile, store = plan.profile, plan.store
 
     cluster = None
     if scheduler:
@@ -57,12 +55,12 @@ def run_cells_dask(profile: Profile, cells: list[Cell], configs: dict, hashes: d
     counts: dict[str, int] = {}
     try:
         futures = [
-            client.submit(execute_cell_task, profile, cell, configs[cell], hashes[cell],
+            client.submit(execute_cell_task, profile, cell, plan.configs[cell], plan.hashes[cell],
                           str(store.root.resolve()), str(Path(runs_dir).resolve()), backend,
-                          key=f"aslo-cell-{hashes[cell]}-{cell.label()}", pure=False)
+                          key=f"aslo-cell-{plan.hashes[cell]}-{cell.label()}", pure=False)
             for cell in cells
         ]
-        with _progress_bar(len(futures), progress, f"{profile.name} cells ({workers or 'cluster'} workers)") as bar:
+        with progress_bar(len(futures), progress, f"{profile.name} cells ({workers or 'cluster'} workers)") as bar:
             for future in as_completed(futures):
                 state = future.result()  # re-raises a task's exception here
                 counts[state] = counts.get(state, 0) + 1

@@ -217,36 +217,6 @@ def load_examples(path: str | os.PathLike, dataset=None) -> AdversarialExamples:
     return examples.rebuild(dataset.x_test)
 
 
-def load_cell_examples(profile, dataset: str, model: str, attack: str, seed: int = 0, *,
-                       results_dir=None, runs_dir=None, compute: bool = False,
-                       backend=None) -> AdversarialExamples:
-    """The stored examples of one cell of a profile, with ``x``, ``x_adv`` and ``records``.
-
-    The cell must be finished with the profile's current configuration (KeyError otherwise),
-    unless ``compute`` is true: then a missing, stale or corrupt cell is computed first, exactly
-    as the grid runner would (models from ``runs_dir``). A damaged record raises
-    :class:`~aslo.experiments.store.CorruptRecordError`.
-    """
-    from aslo.experiments.backend import Backend
-    from aslo.experiments.grid import Cell
-    from aslo.experiments.profiles import as_profile
-    from aslo.experiments.runner import CellExecutor, ConfigHasher, default_runs_dir, store_for
-
-    prof = as_profile(profile)
-    backend = backend or Backend()
-    cell = Cell(prof.name, dataset, model, attack, int(seed))
-    store = store_for(prof, results_dir)
-    hasher = ConfigHasher(prof, backend)
-    if compute and not store.has(cell, hasher.hash(cell)):
-        executor = CellExecutor(prof, store, Path(runs_dir or default_runs_dir()), backend)
-        executor.execute(cell, hasher.config(cell), hasher.hash(cell))
-    record = store.read(cell, hasher.hash(cell))
-    blob = store.read_examples(cell, hasher.hash(cell))
-    examples = decode_examples(blob, source=str(store.path(cell) / EXAMPLES_FILE))
-    data = backend.load_dataset(dataset, prof.normalize)
-    return dataclasses.replace(examples.rebuild(data.x_test), records=record.records)
-
-
 def cell_examples(cell, indices, delta, normalize: bool) -> bytes:
     """The examples bytes of one grid cell (the runner's hook into this module)."""
     return encode_examples(indices, delta, {

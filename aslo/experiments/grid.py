@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import Iterable, Sequence
 
 import numpy as np
 
-if TYPE_CHECKING:  # pragma: no cover
-    from aslo.experiments.profiles import Profile
+from aslo.attacks.registry import GRID_ATTACKS, PAPER_PARTS as PARTS
+from aslo.experiments.profiles import Profile, as_profile, check_dataset_name, check_model_name
 
-# Part 1: the CW loss with each regulariser; values are Table 1's column labels.
-PART1_ATTACKS = MappingProxyType({"AS_CW": "ASL0", "CW_L1": "L1", "CW_L2": "L2", "CW": "No Reg."})
-# Part 2: the baselines and their AS variants (label = attack name).
-PART2_ATTACKS = MappingProxyType(
-    {name: name for name in ("GM_PGD", "GM_PGD_L2", "AS_GM_PGD", "CW", "CW_L2", "AS_CW")}
-)
-PARTS = MappingProxyType({1: PART1_ATTACKS, 2: PART2_ATTACKS})
-# The distinct attacks of both parts, Part 1 first; shared cells (CW, CW_L2, AS_CW) run once.
-GRID_ATTACKS: tuple[str, ...] = tuple(dict.fromkeys([*PART1_ATTACKS, *PART2_ATTACKS]))
+# Part 1: the CW loss with each regulariser (values: Table 1's column labels); Part 2: the
+# baselines and their AS variants. Shared cells (CW, CW_L2, AS_CW) run once.
+PART1_ATTACKS, PART2_ATTACKS = PARTS[1], PARTS[2]
 
 
 @dataclass(frozen=True, order=True)
@@ -80,8 +73,6 @@ def grid_cells(
     Order: dataset, model, attack, seed, so that a serial runner trains each model once and
     then runs all its attacks.
     """
-    from aslo.experiments.profiles import as_profile, check_dataset_name, check_model_name
-
     prof = as_profile(profile)
     attacks = attacks_for_part(part)
     ds = _restrict("datasets", datasets, prof.datasets, check_dataset_name)

@@ -7,7 +7,6 @@ work starts.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import functools
 import importlib.resources
@@ -21,24 +20,33 @@ try:  # Python 3.11+
 except ModuleNotFoundError:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-from aslo.experiments.backend import TRAINING_RECIPES, _missing_layer
-from aslo.experiments.grid import GRID_ATTACKS
+from aslo.attacks.registry import GRID_ATTACKS
+from aslo.data import dataset_summary, validate_dataset_name
+from aslo.config_base import Config, check_choice, integer
+from aslo.experiments.backend import resolve_attack_config, resolve_train_config
+from aslo.metrics import DISTANCES
+from aslo.models import MODEL_NAMES, validate_model_name
+from aslo.training import TRAINING_RECIPES
+from aslo.training.device import check_device_name
 
 PROFILES: tuple[str, ...] = ("smoke", "default", "paper")
-DISTANCES = ("l2", "l2_squared", "linf", "l0")
-# Model names from the contract; the models layer's MODEL_NAMES wins when it is importable.
-_CONTRACT_MODELS = ("inception", "resnet18", "macnn", "lstmfcn")
 _SCALAR = (bool, int, float, str)
 
 
 @dataclass(frozen=True)
-class Profile:
-    """A validated experiment profile (see ``aslo/profiles/*.toml`` for the fields)."""
+class Profile(Config):
+    """A validated experiment profile (see ``aslo/profiles/*.toml`` for the fields).
+
+    :func:`parse_profile` checks a TOML mapping key by key; :meth:`validate` checks the typed
+    fields again, so that ``replace`` (e.g. ``device="cuda"``) cannot make an invalid profile.
+    """
+
+    KIND = "profile field"
 
     name: str
     description: str = ""
     datasets: tuple[str, ...] = ()
-    models: tuple[str, ...] = _CONTRACT_MODELS
+    models: tuple[str, ...] = MODEL_NAMES
     seeds: tuple[int, ...] = (0,)
     train_seed: int = 0
     samples: int = 0
@@ -62,9 +70,19 @@ class Profile:
         """Overrides for one model's training: ``[training]``, then ``[training.<model>]``."""
         return {**self.training, **self.training_overrides.get(model, {})}
 
-    def replace(self, **changes: Any) -> "Profile":
-        """A copy with some fields changed (e.g. ``device``)."""
-        return dataclasses.replace(self, **changes)
+    def validate(self) -> None:
+        """Check the names and numbers the engine depends on (ValueError naming the field)."""
+        check_choice(self.distance, DISTANCES, "distance")
+        check_device_name(self.device)
+        check_choice(self.training_recipe, TRAINING_RECIPES, "training recipe")
+        for model in self.models:
+            validate_model_name(model)
+        for field in ("train_seed", "samples", "sample_seed", "batch_size"):
+            value = getattr(self, field)
+            if not integer(value) or value < 0:
+                raise ValueError(f"{field} must be a non-negative integer, got {value!r}")
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds) or not all(map(integer, self.seeds)):
+            raise ValueError(f"seeds must be a non-empty tuple of distinct integers, got {self.seeds!r}")
 
 
 # Top-level keys and their expected Python types.
@@ -118,30 +136,14 @@ def as_profile(profile: "str | Path | Profile") -> Profile:
 
 
 def check_model_name(name: str) -> str:
-    """Return ``name`` if it is a known model, else raise ValueError listing the models."""
-    try:
-        from aslo.models import MODEL_NAMES
-    except ImportError as exc:
-        if not _missing_layer(exc, "aslo.models"):
-            raise
-        MODEL_NAMES = _CONTRACT_MODELS
-    if name not in MODEL_NAMES:
-        raise ValueError(f"unknown model {name!r}; known: {', '.join(MODEL_NAMES)}")
-    return name
+    """Return ``name`` if it is a registered model, else raise ValueError listing the models."""
+    return validate_model_name(name)
 
 
 def check_dataset_name(name: str) -> str:
     """Validate a dataset name: safe characters and one of the 128 UCR 2018 datasets."""
     if not isinstance(name, str) or not name:
         raise ValueError(f"dataset name must be a non-empty string, got {name!r}")
-    try:
-        from aslo.data import validate_dataset_name
-    except ImportError as exc:
-        if not _missing_layer(exc, "aslo.data"):
-            raise
-        if not re.fullmatch(r"[A-Za-z0-9_\-]+", name):
-            raise ValueError(f"invalid dataset name {name!r}") from None
-        return name
     name = validate_dataset_name(name)
     known = all_dataset_names()
     if name not in known:
@@ -153,8 +155,6 @@ def check_dataset_name(name: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _summary_names() -> tuple[str, ...]:
-    from aslo.data import dataset_summary
-
     return tuple(dataset_summary()["name"])
 
 
@@ -192,7 +192,7 @@ def parse_profile(raw: Mapping[str, Any], source: str = "<profile>") -> Profile:
     datasets = tuple(_each(datasets, str, "datasets", fail, check_dataset_name))
     if not datasets:
         raise fail("datasets", "empty list")
-    models = tuple(_each(raw.get("models", list(_CONTRACT_MODELS)), str, "models", fail, check_model_name))
+    models = tuple(_each(raw.get("models", list(MODEL_NAMES)), str, "models", fail, check_model_name))
     if not models:
         raise fail("models", "empty list")
     seeds = tuple(_each(raw.get("seeds", [0]), int, "seeds", fail, None))
@@ -204,10 +204,9 @@ def parse_profile(raw: Mapping[str, Any], source: str = "<profile>") -> Profile:
             raise fail(key, f"must be >= 0, got {raw[key]}")
     distance = raw.get("distance", "l2")
     if distance not in DISTANCES:
-        raise fail("distance", f"unknown distance {distance!r} (known: {', '.join(DISTANCES)})")
+        raise fail("distance", f"unknown distance {distance!r}: the metrics can summarise only "
+                               f"{', '.join(DISTANCES)}")
     device = raw.get("device", "auto")
-    from aslo.training.device import check_device_name
-
     try:
         check_device_name(device)
     except ValueError as exc:
@@ -283,17 +282,15 @@ def _split_overrides(table, section, names, fail):
 
 def _check_against_layers(profile: Profile, fail) -> None:
     """Let the attack and training layers validate the overrides (unknown keys, bad values)."""
-    from aslo.experiments import backend
-
     for attack in GRID_ATTACKS:
         try:
-            backend.resolve_attack_config(attack, profile.attack_kwargs(attack))
+            resolve_attack_config(attack, profile.attack_kwargs(attack))
         except (TypeError, ValueError, KeyError) as exc:
             key = f"attack.{attack}" if attack in profile.attack_overrides else "attack"
             raise fail(key, f"rejected by the attack layer: {exc}") from exc
     for model in profile.models:
         try:
-            backend.resolve_train_config(model, profile.training_kwargs(model), profile.training_recipe)
+            resolve_train_config(model, profile.training_kwargs(model), profile.training_recipe)
         except (TypeError, ValueError, KeyError) as exc:
             key = f"training.{model}" if model in profile.training_overrides else "training"
             raise fail(key, f"rejected by the training layer: {exc}") from exc

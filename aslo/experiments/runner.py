@@ -1,32 +1,29 @@
-"""Run a profile's grid of cells into the result store (serial; Dask in ``distributed.py``)."""
+"""A profile's grid as one pipeline: plan the cells, skip what is stored, compute the rest
+(serially here, or on Dask in ``distributed.py``), store, summarise."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
-import platform
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
-import numpy as np
 import pandas as pd
 
-from aslo.experiments.backend import Backend, canonical_hash, json_safe
-from aslo.experiments.examples import cell_examples
-from aslo.experiments.grid import Cell, grid_cells, select_samples
-from aslo.experiments.locks import FileLock
+from aslo.experiments.backend import Backend, canonical_hash
+from aslo.experiments.executor import CellExecutor, progress_bar
+from aslo.experiments.grid import Cell, grid_cells
 from aslo.experiments.profiles import Profile, as_profile
+from aslo.experiments.store import CellState, ResultStore
 from aslo.training.device import check_device_name
-from aslo.experiments.store import ResultStore
 from aslo.writable import require_writable_dir
 
 log = logging.getLogger("aslo.experiments")
 
-# Bump when the meaning of a stored cell changes in this module (e.g. how samples are chosen).
+# Bump when the meaning of a stored cell changes in the experiment layer (e.g. how samples are chosen).
 RUNNER_VERSION = 1
 
 
@@ -73,7 +70,7 @@ class ConfigHasher:
             "sample_seed": p.sample_seed,
             "distance": p.distance,
             "normalize": p.normalize,
-            "batch_size": p.batch_size,  # batch-coupled losses (GM_PGD_L2) depend on it
+            "batch_size": p.batch_size,  # batch-coupled losses (regulariser l2_batch) depend on it
             "code": self._code,
         }
 
@@ -82,135 +79,45 @@ class ConfigHasher:
         return canonical_hash(self.config(cell))
 
 
-@functools.lru_cache(maxsize=1)
-def _versions() -> tuple:
-    import importlib.metadata as md
-
-    out = {"python": platform.python_version(), "platform": platform.platform()}
-    for name in ("aslo", "torch", "numpy", "pandas", "aeon"):
-        try:
-            out[name] = md.version(name)
-        except md.PackageNotFoundError:
-            out[name] = "absent"
-    return tuple(out.items())
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages that produce the numbers."""
-    return dict(_versions())
-
-
-def _accuracy(record: Mapping[str, Any], split: str) -> float | None:
-    for key in (f"{split}_accuracy", f"{split}_acc", f"{split}Accuracy"):
-        if key in record and record[key] is not None:
-            return float(record[key])
-    for nested in ("metrics", "accuracy"):
-        sub = record.get(nested)
-        if isinstance(sub, Mapping) and sub.get(split) is not None:
-            return float(sub[split])
-    return None
-
-
-def _take(array, idx: np.ndarray):
-    if hasattr(array, "index_select"):  # torch tensor
-        import torch
-
-        return array.index_select(0, torch.as_tensor(idx, device=array.device))
-    return np.asarray(array)[idx]
-
-
 @dataclass
-class CellExecutor:
-    """Computes cells into a store; keeps the last dataset and trained model in memory."""
+class GridPlan:
+    """The cells of a run, their configurations and hashes, and the state of each in the store."""
 
     profile: Profile
     store: ResultStore
-    runs_dir: Path
-    backend: Backend = field(default_factory=Backend)
-    layer_progress: bool = False
-    _dataset: tuple[str, Any] | None = None
-    _model: tuple[tuple, Any, dict] | None = None
+    cells: list[Cell]
+    configs: dict[Cell, dict[str, Any]]
+    hashes: dict[Cell, str]
+    states: dict[Cell, CellState]
 
-    def dataset(self, name: str):
-        """Load (once) the dataset of the current cells."""
-        if self._dataset is None or self._dataset[0] != name:
-            self._dataset = None
-            self._model = None
-            self._dataset = (name, self.backend.load_dataset(name, self.profile.normalize))
-        return self._dataset[1]
+    @property
+    def pending(self) -> list[Cell]:
+        """The cells to compute (not stored with the current configuration)."""
+        return [c for c in self.cells if self.states[c].state != "done"]
 
-    def model(self, cell: Cell):
-        """Obtain (once per dataset and model) the trained model, under a training lock."""
-        key = (cell.dataset, cell.model)
-        if self._model is None or self._model[0] != key:
-            self._model = None
-            data = self.dataset(cell.dataset)
-            lock = FileLock(self.runs_dir / ".locks" / f"{cell.dataset}__{cell.model}__seed{self.profile.train_seed}.lock")
-            with lock:  # another runner or worker may be training the same model
-                net, record = self.backend.trained_model(
-                    data, cell.model, self.profile.training_kwargs(cell.model),
-                    seed=self.profile.train_seed, runs_dir=str(self.runs_dir),
-                    device=self.profile.device, progress=self.layer_progress,
-                    recipe=self.profile.training_recipe)
-            self._model = (key, net, record)
-        return self._model[1], self._model[2]
+    def table(self) -> pd.DataFrame:
+        """One row per cell: dataset, model, attack, seed, state and the reason for it."""
+        return pd.DataFrame([dict(dataset=c.dataset, model=c.model, attack=c.attack, seed=c.seed,
+                                  state=self.states[c].state, reason=self.states[c].reason)
+                             for c in self.cells])
 
-    def execute(self, cell: Cell, config: dict[str, Any], config_hash: str) -> str:
-        """Run one cell unless done: returns "done" (already there), "ran" or "busy" (locked)."""
-        if self.store.has(cell, config_hash):
-            return "done"
-        lock = self.store.lock(cell)
-        if not lock.try_acquire():
-            return "busy"
-        try:
-            state = self.store.status(cell, config_hash)
-            if state == "done":  # finished by another runner meanwhile
-                return "done"
-            if state in ("stale", "corrupt"):
-                log.warning("%s: stored record is %s; recomputing", cell.label(), state)
-            self._compute(cell, config, config_hash)
-            return "ran"
-        finally:
-            lock.release()
-
-    def _compute(self, cell: Cell, config: dict[str, Any], config_hash: str) -> None:
-        p = self.profile
-        data = self.dataset(cell.dataset)
-        net, model_record = self.model(cell)
-        idx = select_samples(int(len(data.y_test)), p.samples, p.sample_seed)
-        x, y = _take(data.x_test, idx), _take(data.y_test, idx)
-        started = time.time()
-        t0 = time.perf_counter()
-        summary, records, *delta = self.backend.run_attack(  # delta: absent from stand-in backends
-            net, x, y, cell.attack, p.attack_kwargs(cell.attack), seed=cell.seed,
-            device=p.device, distance=p.distance, batch_size=p.batch_size or None,
-            progress=self.layer_progress)
-        wall = time.perf_counter() - t0
-        records = pd.DataFrame(records).reset_index(drop=True)
-        if len(records) != len(idx):
-            raise RuntimeError(f"{cell.label()}: attack returned {len(records)} records for {len(idx)} series")
-        records.insert(0, "test_index", idx)  # position in the test set
-        meta = {
-            "cell": {"profile": cell.profile, "dataset": cell.dataset, "model": cell.model,
-                     "attack": cell.attack, "seed": cell.seed},
-            "config": config,
-            "config_hash": config_hash,
-            "profile_source": p.source,
-            "device": str(p.device),
-            "started": started,
-            "wall_seconds": wall,
-            "versions": package_versions(),
-            "model": {"train_accuracy": _accuracy(model_record, "train"),
-                      "test_accuracy": _accuracy(model_record, "test"), "record": model_record},
-        }
-        examples = cell_examples(cell, idx, delta[0], p.normalize) if delta else None
-        self.store.write(cell, json_safe(summary), records, json_safe(meta), examples)
+    def summaries(self) -> pd.DataFrame:
+        """The stored summaries of the planned cells that match their current configuration."""
+        return self.store.summaries(self.cells, self.hashes)
 
 
-def _progress_bar(total: int, enabled: bool, desc: str):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="cell", disable=not enabled, dynamic_ncols=True)
+def plan_grid(profile: "Profile | str", *, part: int | None = None, datasets: Iterable[str] | None = None,
+              models: Iterable[str] | None = None, results_dir: str | os.PathLike | None = None,
+              backend: Backend | None = None) -> GridPlan:
+    """Plan a run: every cell of the selection, its config hash, and why it is (not) reusable."""
+    prof = as_profile(profile)
+    cells = grid_cells(prof, part=part, datasets=datasets, models=models)
+    store = store_for(prof, results_dir)
+    hasher = ConfigHasher(prof, backend or Backend())
+    configs = {c: hasher.config(c) for c in cells}
+    hashes = {c: canonical_hash(cfg) for c, cfg in configs.items()}
+    states = {c: store.check(c, hashes[c], configs[c]) for c in cells}
+    return GridPlan(prof, store, cells, configs, hashes, states)
 
 
 def run_grid(
@@ -231,8 +138,9 @@ def run_grid(
     """Compute every unfinished cell of a profile's grid; return the table of cell summaries.
 
     Finished cells (intact record, same config hash) are skipped, so an interrupted run
-    resumes where it stopped. ``workers``/``scheduler`` run cells as Dask tasks (phase 2);
-    the default is serial and imports no Dask. ``backend`` substitutes the layers (tests).
+    resumes where it stopped; the log says why any other stored cell is recomputed.
+    ``workers``/``scheduler`` run cells as Dask tasks; the default is serial and imports no
+    Dask. ``backend`` substitutes the layers (tests).
     """
     prof = as_profile(profile)
     if device is not None:
@@ -240,17 +148,16 @@ def run_grid(
     if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     backend = backend or Backend()
-    cells = grid_cells(prof, part=part, datasets=datasets, models=models)
-    store = store_for(prof, results_dir)
+    plan = plan_grid(prof, part=part, datasets=datasets, models=models, results_dir=results_dir, backend=backend)
     runs = Path(runs_dir or default_runs_dir())
-    require_writable_dir(store.root, "results folder")  # fail before training, not at the first write
+    require_writable_dir(plan.store.root, "results folder")  # fail before training, not at the first write
     require_writable_dir(runs, "runs folder")
-    hasher = ConfigHasher(prof, backend)
-    configs = {c: hasher.config(c) for c in cells}
-    hashes = {c: canonical_hash(cfg) for c, cfg in configs.items()}
-    pending = [c for c in cells if not store.has(c, hashes[c])]
-    skipped = len(cells) - len(pending)
-    message = f"aslo run {prof.name}: {len(cells)} cells, {skipped} already finished (skipped), {len(pending)} to run"
+    pending = plan.pending
+    for cell in pending:
+        if plan.states[cell].state != "missing":
+            log.info("%s: will recompute: %s", cell.label(), plan.states[cell].reason)
+    message = (f"aslo run {prof.name}: {len(plan.cells)} cells, {len(plan.cells) - len(pending)} already "
+               f"finished (skipped), {len(pending)} to run")
     log.info(message)
     if progress:
         print(message, file=sys.stderr, flush=True)
@@ -258,20 +165,20 @@ def run_grid(
     if pending and (workers or scheduler):
         from aslo.experiments.distributed import run_cells_dask
 
-        run_cells_dask(prof, pending, configs, hashes, store, runs, backend,
-                       workers=workers, scheduler=scheduler, progress=progress)
+        run_cells_dask(plan, pending, runs, backend, workers=workers, scheduler=scheduler, progress=progress)
     elif pending:
-        _run_serial(prof, pending, configs, hashes, store, runs, backend, progress, wait_poll)
-    return store.summaries(cells, hashes)
+        run_cells_serially(plan, pending, CellExecutor(prof, plan.store, runs, backend), progress, wait_poll)
+    return plan.summaries()
 
 
-def _run_serial(prof, pending, configs, hashes, store, runs, backend, progress, wait_poll) -> None:
-    executor = CellExecutor(prof, store, runs, backend)
+def run_cells_serially(plan: GridPlan, pending: list[Cell], executor: CellExecutor, progress: bool,
+                       wait_poll: float) -> None:
+    """Compute ``pending`` one after the other; then wait for cells another runner holds."""
     busy: list[Cell] = []
-    with _progress_bar(len(pending), progress, f"{prof.name} cells") as bar:
+    with progress_bar(len(pending), progress, f"{plan.profile.name} cells") as bar:
         for cell in pending:
             bar.set_postfix_str(cell.label(), refresh=True)
-            if executor.execute(cell, configs[cell], hashes[cell]) == "busy":
+            if executor.execute(cell, plan.configs[cell], plan.hashes[cell]) == "busy":
                 busy.append(cell)
                 continue
             bar.update(1)
@@ -279,7 +186,7 @@ def _run_serial(prof, pending, configs, hashes, store, runs, backend, progress, 
         while busy:
             still = []
             for cell in busy:
-                if executor.execute(cell, configs[cell], hashes[cell]) == "busy":
+                if executor.execute(cell, plan.configs[cell], plan.hashes[cell]) == "busy":
                     still.append(cell)
                 else:
                     bar.update(1)
@@ -296,3 +203,32 @@ def load_results(profile: "Profile | str", results_dir: str | os.PathLike | None
     cells = grid_cells(prof, part=part)
     hasher = ConfigHasher(prof, backend or Backend())
     return store_for(prof, results_dir).summaries(cells, {c: hasher.hash(c) for c in cells})
+
+
+def load_cell_examples(profile, dataset: str, model: str, attack: str, seed: int = 0, *,
+                       results_dir=None, runs_dir=None, compute: bool = False,
+                       backend=None):
+    """The stored examples of one cell of a profile, with ``x``, ``x_adv`` and ``records``.
+
+    The cell must be finished with the profile's current configuration (KeyError otherwise),
+    unless ``compute`` is true: then a missing, stale or corrupt cell is computed first, exactly
+    as the grid runner would (models from ``runs_dir``). A damaged record raises
+    :class:`~aslo.experiments.store.CorruptRecordError`.
+    """
+    import dataclasses
+
+    from aslo.experiments.examples import EXAMPLES_FILE, decode_examples
+
+    prof = as_profile(profile)
+    backend = backend or Backend()
+    cell = Cell(prof.name, dataset, model, attack, int(seed))
+    store = store_for(prof, results_dir)
+    hasher = ConfigHasher(prof, backend)
+    if compute and not store.has(cell, hasher.hash(cell)):
+        executor = CellExecutor(prof, store, Path(runs_dir or default_runs_dir()), backend)
+        executor.execute(cell, hasher.config(cell), hasher.hash(cell))
+    record = store.read(cell, hasher.hash(cell))
+    blob = store.read_examples(cell, hasher.hash(cell))
+    examples = decode_examples(blob, source=str(store.path(cell) / EXAMPLES_FILE))
+    data = backend.load_dataset(dataset, prof.normalize)
+    return dataclasses.replace(examples.rebuild(data.x_test), records=record.records)

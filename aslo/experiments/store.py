@@ -49,6 +49,26 @@ class CorruptRecordError(ValueError):
 
 
 @dataclass(frozen=True)
+class CellState:
+    """Whether a stored cell can be reused: ``state`` is "done", "missing", "corrupt" (damaged or
+    half-written) or "stale" (computed with another configuration); ``reason`` says why."""
+
+    state: str
+    reason: str
+
+
+def config_differences(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """The dotted keys where two JSON configurations differ, as ``key: old -> new``."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out = []
+        for key in sorted(set(old) | set(new), key=str):
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out += config_differences(old.get(key, "<absent>"), new.get(key, "<absent>"), name)
+        return out
+    return [] if old == new else [f"{prefix or 'config'}: {old!r} -> {new!r}"]
+
+
+@dataclass(frozen=True)
 class CellRecord:
     """A finished cell as read back from the store."""
 
@@ -102,18 +122,29 @@ class ResultStore:
         """The lock that a runner holds while computing ``cell``."""
         return FileLock(self.root / ".locks" / (cell.relpath.replace("/", "__") + ".lock"))
 
-    def status(self, cell: Cell, config_hash: str | None = None) -> str:
-        """"done", "missing", "corrupt" (damaged or half-written) or "stale" (other config)."""
+    def check(self, cell: Cell, config_hash: str | None = None,
+              config: dict[str, Any] | None = None) -> CellState:
+        """The one place that decides whether a stored cell is still valid, and says why not.
+
+        With ``config`` (the cell's current configuration), a stale record's reason lists the
+        settings that changed since it was computed.
+        """
         folder = self.path(cell)
         if not folder.exists():
-            return "missing"
+            return CellState("missing", f"no record at {folder}")
         try:
             meta = self._verify(folder)[2]
-        except CorruptRecordError:
-            return "corrupt"
+        except CorruptRecordError as exc:
+            return CellState("corrupt", str(exc))
         if config_hash is not None and meta.get("config_hash") != config_hash:
-            return "stale"
-        return "done"
+            changed = config_differences(meta.get("config", {}), config) if config is not None else []
+            detail = "; ".join(changed) if changed else "configuration hash differs"
+            return CellState("stale", f"stored with config {meta.get('config_hash')}, now {config_hash}: {detail}")
+        return CellState("done", "intact record" + (" of the current configuration" if config_hash else ""))
+
+    def status(self, cell: Cell, config_hash: str | None = None) -> str:
+        """"done", "missing", "corrupt" or "stale" (see :meth:`check`)."""
+        return self.check(cell, config_hash).state
 
     def has(self, cell: Cell, config_hash: str | None = None) -> bool:
         """True if a complete, intact record (with this config hash, if given) exists."""

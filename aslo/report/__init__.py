@@ -6,7 +6,7 @@ All aggregates are the mean over datasets of the per-dataset mean over seeds.
 
 from aslo.report.adversarial import beyond_examples, method_examples, plot_adversarial, plot_adversarial_grid
 from aslo.report.claims import ClaimRules, evaluate_claims, evaluate_paper_claims
-from aslo.report.figure1 import figure1_data, plot_figure1
+from aslo.report.figure1 import figure1_data, figure1_paths, plot_figure1
 from aslo.report.figures import save_figure
 from aslo.report.paper import compare_with_paper, paper_table1
 from aslo.report.reading import read_claims
@@ -24,6 +24,7 @@ __all__ = [
     "evaluate_claims",
     "evaluate_paper_claims",
     "figure1_data",
+    "figure1_paths",
     "paper_table1",
     "plot_figure1",
     "read_claims",

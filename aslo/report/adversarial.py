@@ -162,7 +162,7 @@ def method_examples(profile, *, dataset: str | None = None, model: str | None = 
     first one fooled by both attacks (else by the first attack). Returns ``(figure, table)``; with
     ``out_dir`` the figure is saved as ``<stem>.png`` and ``.svg``.
     """
-    from aslo.experiments.examples import load_cell_examples
+    from aslo.experiments import load_cell_examples
     from aslo.experiments.profiles import as_profile
 
     prof = as_profile(profile)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from aslo.config_base import Config
 from aslo.report.aggregate import aggregate, validate_summaries
 from aslo.report.paper import paper_table1
 from aslo.report.table1 import build_table1
@@ -22,7 +23,7 @@ _EPS = 1e-9  # absorb float noise at a rule's boundary (e.g. 0.73 - 0.68)
 
 
 @dataclass(frozen=True)
-class ClaimRules:
+class ClaimRules(Config):
     """Tolerances that turn the paper's words into tests.
 
     ``asr_tolerance``: "keeps ASR close" = within this absolute ASR of each comparator.
@@ -37,8 +38,11 @@ class ClaimRules:
     far_margin: float = 1.0
     min_reduction: float = 0.05
 
-    def __post_init__(self):
-        for name in ("asr_tolerance", "far_factor", "far_margin", "min_reduction"):
+    KIND = "claim rule"
+
+    def validate(self) -> None:
+        """Every tolerance is a finite number >= 0."""
+        for name in self.field_names():
             value = getattr(self, name)
             if not np.isfinite(value) or value < 0:
                 raise ValueError(f"ClaimRules.{name} must be a finite number >= 0, got {value!r}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -49,7 +51,7 @@ def plot_figure1(summaries: pd.DataFrame, out_dir=None, *, attacks=PART2_ATTACKS
     Upper panel: ASR; lower panel: mean success distance (named ``distance``, default taken from
     the summaries' ``distance`` column or "L2"); grouped bars per model, one bar per attack.
     Returns the matplotlib Figure (not registered with pyplot; a notebook displays it by ending a
-    cell with it). The saved paths are in ``fig.aslo_paths``.
+    cell with it). The saved files are at :func:`figure1_paths` ``(out_dir, stem)``.
     """
     if dpi < 150:
         raise ValueError(f"dpi must be >= 150 for print, got {dpi}")
@@ -79,7 +81,11 @@ def plot_figure1(summaries: pd.DataFrame, out_dir=None, *, attacks=PART2_ATTACKS
     axes[1].set_xlabel("Model")
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside upper center", ncols=len(shown), fontsize="small", title="Attack")
-    fig.aslo_paths = {}
     if out_dir is not None:
         save_figure(fig, out_dir, stem, dpi=dpi)
     return fig
+
+
+def figure1_paths(out_dir, stem: str = "figure1") -> dict[str, Path]:
+    """Where :func:`plot_figure1` saves the figure: ``{"png": ..., "svg": ...}``."""
+    return {kind: Path(out_dir) / f"{stem}.{kind}" for kind in ("png", "svg")}

@@ -12,10 +12,7 @@ OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "sky_blue": "#56B4E9", "gr
 
 
 def save_figure(fig: Figure, out_dir, stem: str, *, dpi: int = 200) -> dict[str, Path]:
-    """Write ``<out_dir>/<stem>.png`` (dpi >= 150) and ``.svg``; record and return their paths.
-
-    The paths are also set as ``fig.aslo_paths`` (``{"png": ..., "svg": ...}``).
-    """
+    """Write ``<out_dir>/<stem>.png`` (dpi >= 150) and ``.svg``; return their paths."""
     if dpi < 150:
         raise ValueError(f"dpi must be >= 150 for print, got {dpi}")
     if not stem or "/" in stem or "\\" in stem:
@@ -25,5 +22,4 @@ def save_figure(fig: Figure, out_dir, stem: str, *, dpi: int = 200) -> dict[str,
     paths = {"png": out / f"{stem}.png", "svg": out / f"{stem}.svg"}
     fig.savefig(paths["png"], dpi=dpi)
     fig.savefig(paths["svg"])
-    fig.aslo_paths = paths
     return paths

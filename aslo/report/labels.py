@@ -1,26 +1,21 @@
-"""Names shared by the report: model labels, Table 1 rows and columns, Part 2 attacks."""
+"""Names shared by the report: model labels, Table 1 rows and columns, Part 2 attacks.
+
+Model labels come from the model registry and the Parts from the attack registry; this module
+only derives the report's views of them.
+"""
 
 from __future__ import annotations
 
-# Model registry name -> the label the paper prints, in the paper's Table 1 order.
-MODEL_LABELS = {
-    "inception": "INCEPTION",
-    "resnet18": "ResNet18",
-    "macnn": "MACNN",
-    "lstmfcn": "LSTMFCN",
-}
+from aslo.attacks.registry import ALIASES, PAPER_PARTS
+from aslo.models.registry import MODEL_LABELS
+
+# The paper's labels in its Table 1 order.
 MODEL_ORDER = tuple(MODEL_LABELS.values())
 
 # Part 1 attack -> Table 1 column (CW loss with each regulariser); aliases map to the same column.
-PART1_COLUMNS = {
-    "AS_CW": "ASL0",
-    "CW_ASL0": "ASL0",
-    "CW_L1": "L1",
-    "CW_L2": "L2",
-    "CW": "No Reg.",
-    "CW_NONE": "No Reg.",
-}
-REGULARISERS = ("ASL0", "L1", "L2", "No Reg.")
+PART1_COLUMNS = {**PAPER_PARTS[1], **{alias: PAPER_PARTS[1][name] for alias, name in ALIASES.items()
+                                      if name in PAPER_PARTS[1]}}
+REGULARISERS = tuple(dict.fromkeys(PAPER_PARTS[1].values()))
 
 # Table 1 row label -> summary column.
 METRIC_COLUMNS = {
@@ -34,7 +29,7 @@ METRIC_COLUMNS = {
 METRICS = tuple(METRIC_COLUMNS)
 
 # Figure 1 / claim 4: the attacks of Part 2, in the order their bars are drawn.
-PART2_ATTACKS = ("GM_PGD", "GM_PGD_L2", "AS_GM_PGD", "CW", "CW_L2", "AS_CW")
+PART2_ATTACKS = tuple(PAPER_PARTS[2])
 
 
 def model_label(name: str) -> str:

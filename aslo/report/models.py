@@ -25,32 +25,18 @@ def resolve_profile(profile, datasets=None, models=None, seeds=None):
     return prof.replace(**changes) if changes else prof
 
 
-def _executor(prof, runs_dir, progress=False):
-    """The grid's own cell executor: same config, recipe, checkpoint reuse and training lock."""
-    from pathlib import Path
-
-    from aslo.experiments.runner import CellExecutor
-
-    return CellExecutor(prof, None, Path(runs_dir), layer_progress=progress)
-
-
 def train_profile_models(profile, *, datasets=None, models=None, runs_dir="runs", progress=True) -> pd.DataFrame:
     """Train (or load the matching checkpoint of) every model of a profile on every dataset.
 
-    Goes through the experiment grid's executor (profile training overrides and recipe, the
-    profile's ``train_seed``), so the grid reuses these checkpoints. Returns one row per
-    (dataset, model) with train_accuracy, test_accuracy, epochs and stopped_by.
+    Goes through the experiment grid's ``TrainedModels`` (profile training overrides and recipe,
+    the profile's ``train_seed``, the training lock), so the grid reuses these checkpoints.
+    Returns one row per (dataset, model) with train_accuracy, test_accuracy, epochs and stopped_by.
     """
-    from aslo.experiments import Cell
+    from aslo.experiments import TrainedModels
 
     prof = resolve_profile(profile, datasets, models)
     if not prof.datasets or not prof.models:
         raise ValueError(f"profile {prof.name!r} names no datasets or no models")
-    executor = _executor(prof, runs_dir, progress)
-    rows = []
-    for dataset_name, model in tqdm(list(itertools.product(prof.datasets, prof.models)), desc="models",
-                                    unit="model", disable=not progress, dynamic_ncols=True):
-        _, record = executor.model(Cell(prof.name, dataset_name, model, "none", prof.train_seed))
         rows.append(dict(dataset=dataset_name, model=model, train_accuracy=record.get("train_accuracy"),
                          test_accuracy=record.get("test_accuracy"), epochs=record.get("epochs"),
                          stopped_by=record.get("stopped_by")))
@@ -59,12 +45,11 @@ def train_profile_models(profile, *, datasets=None, models=None, runs_dir="runs"
 
 def trained_model_for(profile, dataset_name: str, model_name: str, *, runs_dir="runs"):
     """(dataset, model in eval mode, training record) exactly as the experiment grid gets them."""
-    from aslo.experiments import Cell
+    from aslo.experiments import TrainedModels
 
-    prof = resolve_profile(profile)
-    executor = _executor(prof, runs_dir)
-    net, record = executor.model(Cell(prof.name, dataset_name, model_name, "none", prof.train_seed))
-    return executor.dataset(dataset_name), net, record
+    trained = TrainedModels(resolve_profile(profile), runs_dir)
+    net, record = trained.model(dataset_name, model_name)
+    return trained.dataset(dataset_name), net, record
 
 
 def accuracy_vs_published(accuracies: pd.DataFrame) -> pd.DataFrame:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from aslo.report.claims import evaluate_claims, evaluate_paper_claims
-from aslo.report.figure1 import plot_figure1
+from aslo.report.figure1 import figure1_paths, plot_figure1
 from aslo.report.labels import PART1_COLUMNS, PART2_ATTACKS
 from aslo.report.paper import compare_with_paper
 from aslo.report.table1 import build_table1, write_table1
@@ -45,8 +45,8 @@ def write_report(summaries: pd.DataFrame, out_dir) -> dict[str, Path]:
         paths["claims"] = out / "claims.csv"
         evaluate_claims(summaries).to_csv(paths["claims"], index=False)
     if attacks & set(PART2_ATTACKS):
-        fig = plot_figure1(summaries, out)
-        paths.update({f"figure1_{k}": p for k, p in fig.aslo_paths.items()})
+        plot_figure1(summaries, out)
+        paths.update({f"figure1_{k}": p for k, p in figure1_paths(out).items()})
     if not paths:
         raise ValueError(f"summaries hold no Part 1 or Part 2 attack (attacks: {sorted(attacks)})")
     paths["paper_claims"] = out / "paper_claims.csv"

@@ -1,13 +1,17 @@
 """Training the classifiers: config, loop, checkpoint store, device choice."""
 
 from aslo.training.checkpoints import load_checkpoint, run_directory, save_checkpoint
-from aslo.training.config import TrainConfig, default_train_config, paper_train_config
-from aslo.training.device import check_device_name, resolve_device
+from aslo.training.config import (TRAINING_RECIPES, TrainConfig, default_train_config, paper_train_config,
+                                  recipe_train_config)
+from aslo.training.device import DEVICES, check_device_name, resolve_device
 from aslo.training.loop import predict, train_model
 from aslo.training.trained import get_trained_model
 
 __all__ = [
+    "DEVICES",
+    "TRAINING_RECIPES",
     "TrainConfig",
+    "recipe_train_config",
     "default_train_config",
     "paper_train_config",
     "train_model",

@@ -21,19 +21,16 @@ protocol as the others. ``paper_train_config`` returns the published recipes unc
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import json
-import math
 from dataclasses import dataclass
 
+from aslo.config_base import Config, check_flag, finite_number, integer
 from aslo.models import validate_model_name
 
 CHECKPOINT_RULES = ("lowest_loss", "last")
 
 
 @dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(Config):
     """How to train one classifier.
 
     epochs: epoch cap. max_seconds: wall-clock cap in seconds (None: no cap); checked after each
@@ -60,13 +57,12 @@ class TrainConfig:
     checkpoint: str = "lowest_loss"
     recalibrate_bn: bool = True
 
-    def __post_init__(self) -> None:
-        def is_int(v):
-            return isinstance(v, int) and not isinstance(v, bool)
+    KIND = "TrainConfig field"
+    HASH_DIGITS = 12  # checkpoint folders are named by it: another length orphans every checkpoint
 
-        def is_real(v):
-            return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
+    def validate(self) -> None:
+        """Check every field (ValueError naming the first bad one); store reals as floats."""
+        is_int, is_real = integer, finite_number
         if not is_int(self.epochs) or self.epochs <= 0:
             raise ValueError(f"epochs must be a positive integer, got {self.epochs!r}")
         if self.max_seconds is not None and (not is_real(self.max_seconds) or self.max_seconds <= 0):
@@ -83,10 +79,7 @@ class TrainConfig:
             )
         if not is_real(self.min_lr) or self.min_lr < 0:
             raise ValueError(f"min_lr must be a non-negative finite number, got {self.min_lr!r}")
-        if not isinstance(self.recalibrate_bn, bool):
-            raise ValueError(f"recalibrate_bn must be True or False, got {self.recalibrate_bn!r}")
-        if not isinstance(self.balanced, bool):
-            raise ValueError(f"balanced must be True or False, got {self.balanced!r}")
+        check_flag(self, "recalibrate_bn", "balanced")
         if not is_real(self.weight_decay) or self.weight_decay < 0:
             raise ValueError(f"weight_decay must be a non-negative number, got {self.weight_decay!r}")
         if self.checkpoint not in CHECKPOINT_RULES:
@@ -99,31 +92,11 @@ class TrainConfig:
         if self.max_seconds is not None:
             object.__setattr__(self, "max_seconds", float(self.max_seconds))
 
-    def to_dict(self) -> dict:
-        """Plain-dict view (JSON-serialisable)."""
-        return dataclasses.asdict(self)
-
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
         """Build from a dict; unknown keys raise ValueError naming them."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown TrainConfig field(s): {', '.join(unknown)}")
+        cls.check_keys(data)
         return cls(**data)
-
-    def replace(self, **changes) -> "TrainConfig":
-        """Copy with some fields changed (validated); unknown fields raise ValueError."""
-        known = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(changes) - known)
-        if unknown:
-            raise ValueError(f"unknown TrainConfig field(s): {', '.join(unknown)}")
-        return dataclasses.replace(self, **changes)
-
-    def hash(self) -> str:
-        """Stable 12-hex-digit digest of the sorted-key JSON of the fields."""
-        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:12]
 
 
 # CPU budgets per model (see the module docstring).
@@ -157,3 +130,15 @@ def default_train_config(model_name: str) -> TrainConfig:
 def paper_train_config(model_name: str) -> TrainConfig:
     """The published training recipe for ``model_name`` (hours per dataset on a CPU)."""
     return TrainConfig(**_PAPER_RECIPES[validate_model_name(model_name)])
+
+
+#: Training recipes by name: "default" is the CPU budget, "paper" the published recipes.
+TRAINING_RECIPES = {"default": default_train_config, "paper": paper_train_config}
+
+
+def recipe_train_config(model_name: str, recipe: str = "default", **overrides) -> TrainConfig:
+    """The ``recipe``'s TrainConfig for ``model_name`` with ``overrides`` (validated) applied."""
+    if recipe not in TRAINING_RECIPES:
+        raise ValueError(f"unknown training recipe {recipe!r} (known: {', '.join(TRAINING_RECIPES)})")
+    config = TRAINING_RECIPES[recipe](model_name)
+    return config.replace(**overrides) if overrides else config

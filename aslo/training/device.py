@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+#: The plain device names; :func:`check_device_name` also accepts "cuda:N" and "mps".
+DEVICES = ("auto", "cpu", "cuda")
 
 DEVICE_FORMS = "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'"
 
@@ -17,9 +19,9 @@ def check_device_name(device: str) -> str:
     try:
         parsed = torch.device(text)
     except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"invalid device {device!r}: use {DEVICE_FORMS}") from exc
+        raise ValueError(f"unknown device {device!r}: use {DEVICE_FORMS}") from exc
     if parsed.type not in ("cpu", "cuda", "mps") or (parsed.type != "cuda" and parsed.index is not None):
-        raise ValueError(f"unsupported device {device!r}: use {DEVICE_FORMS}")
+        raise ValueError(f"unknown device {device!r}: use {DEVICE_FORMS}")
     return text
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
 import pytest
 
-SHARED_UCR = Path("/work/shared/ucr")
+REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Real UCR files shared beside the repository (``../shared/ucr``); ``$ASLO_SHARED_UCR`` overrides.
+SHARED_UCR = Path(os.environ.get("ASLO_SHARED_UCR") or REPO_ROOT.parent / "shared" / "ucr")
 
 
 def write_split(root: Path, name: str, split: str, rows) -> Path:

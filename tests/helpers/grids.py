@@ -2,7 +2,7 @@
 
 Each grid is computed once per pytest process (``functools.lru_cache``) by ``aslo run`` in a
 subprocess, single-threaded, into a temporary folder removed at exit; test modules import the
-helpers (``from test_faults_support import ...``) and copy a grid before they damage it.
+helpers (``from helpers.grids import ...``) and copy a grid before they damage it.
 
 Two grids:
 

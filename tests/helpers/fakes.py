@@ -1,6 +1,6 @@
 """Fast stand-ins for the data, training and attack layers (shared by the experiment tests).
 
-Also runnable as a script: ``python test_experiments_fakes.py PROFILE_TOML RESULTS RUNS LOG
+Also runnable as a script: ``python tests/helpers/fakes.py PROFILE_TOML RESULTS RUNS LOG
 [--gate K] [--rendezvous DIR N]`` runs a grid on the stand-ins (used by the interruption and race
 tests). ``--gate K`` prints ``GATE`` after K attacks and blocks on stdin, so the test signals a
 child that is provably mid-grid; ``--rendezvous DIR N`` makes each runner, at its first attack,

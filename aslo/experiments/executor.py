@@ -1,0 +1,164 @@
+"""Computing cells: the trained models a profile needs, and one cell's attack into the store.
+
+Used by the serial runner, by every Dask worker (``distributed.py``) and by the report's model
+pages, so all of them train, reuse checkpoints and take locks the same way.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from aslo.experiments.backend import Backend, json_safe
+from aslo.experiments.examples import cell_examples
+from aslo.experiments.grid import Cell, select_samples
+from aslo.experiments.locks import FileLock
+from aslo.experiments.profiles import Profile
+from aslo.experiments.store import ResultStore
+
+log = logging.getLogger("aslo.experiments")
+
+
+def progress_bar(total: int, enabled: bool, desc: str):
+    """The terminal progress bar of a grid run, counting cells."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="cell", disable=not enabled, dynamic_ncols=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _versions() -> tuple:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version(), "platform": platform.platform()}
+    for name in ("aslo", "torch", "numpy", "pandas", "aeon"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = "absent"
+    return tuple(out.items())
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages that produce the numbers."""
+    return dict(_versions())
+
+
+def take(array, idx: np.ndarray):
+    """Rows ``idx`` of a numpy array or a torch tensor."""
+    if hasattr(array, "index_select"):  # torch tensor
+        import torch
+
+        return array.index_select(0, torch.as_tensor(idx, device=array.device))
+    return np.asarray(array)[idx]
+
+
+def accuracy(record: dict[str, Any], split: str) -> float | None:
+    """A training record's ``<split>_accuracy`` as float (None where it was not computed)."""
+    value = record.get(f"{split}_accuracy")
+    return None if value is None else float(value)
+
+
+class TrainedModels:
+    """The datasets and trained models of a profile, loaded once (the last one kept in memory).
+
+    A model is trained, or its matching checkpoint loaded, under a lock in the runs folder, so
+    two runners or workers never train the same model at once.
+    """
+
+    def __init__(self, profile: Profile, runs_dir: str | Path, backend: Backend | None = None,
+                 progress: bool = False):
+        self.profile, self.runs_dir, self.backend = profile, Path(runs_dir), backend or Backend()
+        self.progress = progress
+        self._dataset: tuple[str, Any] | None = None
+        self._model: tuple[tuple[str, str], Any, dict] | None = None
+
+    def dataset(self, name: str):
+        """The dataset ``name``, normalised as the profile says."""
+        if self._dataset is None or self._dataset[0] != name:
+            self._dataset = self._model = None
+            self._dataset = (name, self.backend.load_dataset(name, self.profile.normalize))
+        return self._dataset[1]
+
+    def model(self, dataset: str, model: str):
+        """(model in eval mode, JSON-safe training record) for one dataset and model."""
+        key = (dataset, model)
+        if self._model is None or self._model[0] != key:
+            self._model = None
+            p = self.profile
+            data = self.dataset(dataset)
+            with FileLock(self.runs_dir / ".locks" / f"{dataset}__{model}__seed{p.train_seed}.lock"):
+                net, record = self.backend.trained_model(
+                    data, model, p.training_kwargs(model), seed=p.train_seed, runs_dir=str(self.runs_dir),
+                    device=p.device, progress=self.progress, recipe=p.training_recipe)
+            self._model = (key, net, record)
+        return self._model[1], self._model[2]
+
+
+class CellExecutor:
+    """Computes cells into a store: claims a cell's lock, re-checks the store, runs, writes."""
+
+    def __init__(self, profile: Profile, store: ResultStore, runs_dir: str | Path,
+                 backend: Backend | None = None, progress: bool = False):
+        self.profile, self.store = profile, store
+        self.models = TrainedModels(profile, runs_dir, backend, progress)
+        self.backend, self.progress = self.models.backend, progress
+
+    def execute(self, cell: Cell, config: dict[str, Any], config_hash: str) -> str:
+        """Run one cell unless done: returns "done" (already there), "ran" or "busy" (locked)."""
+        if self.store.has(cell, config_hash):
+            return "done"
+        lock = self.store.lock(cell)
+        if not lock.try_acquire():
+            return "busy"
+        try:
+            state = self.store.check(cell, config_hash, config)
+            if state.state == "done":  # finished by another runner meanwhile
+                return "done"
+            if state.state != "missing":
+                log.warning("%s: stored record is %s; recomputing (%s)", cell.label(), state.state, state.reason)
+            self.compute(cell, config, config_hash)
+            return "ran"
+        finally:
+            lock.release()
+
+    def compute(self, cell: Cell, config: dict[str, Any], config_hash: str) -> None:
+        """Attack the cell's seeded test subset and store the summary, records and meta."""
+        p = self.profile
+        data = self.models.dataset(cell.dataset)
+        net, model_record = self.models.model(cell.dataset, cell.model)
+        idx = select_samples(int(len(data.y_test)), p.samples, p.sample_seed)
+        x, y = take(data.x_test, idx), take(data.y_test, idx)
+        started = time.time()
+        t0 = time.perf_counter()
+        summary, records, *delta = self.backend.run_attack(  # delta: absent from stand-in backends
+            net, x, y, cell.attack, p.attack_kwargs(cell.attack), seed=cell.seed,
+            device=p.device, distance=p.distance, batch_size=p.batch_size or None,
+            progress=self.progress)
+        wall = time.perf_counter() - t0
+        records = pd.DataFrame(records).reset_index(drop=True)
+        if len(records) != len(idx):
+            raise RuntimeError(f"{cell.label()}: attack returned {len(records)} records for {len(idx)} series")
+        records.insert(0, "test_index", idx)  # position in the test set
+        meta = {
+            "cell": {"profile": cell.profile, "dataset": cell.dataset, "model": cell.model,
+                     "attack": cell.attack, "seed": cell.seed},
+            "config": config,
+            "config_hash": config_hash,
+            "profile_source": p.source,
+            "device": str(p.device),
+            "started": started,
+            "wall_seconds": wall,
+            "versions": package_versions(),
+            "model": {"train_accuracy": accuracy(model_record, "train"),
+                      "test_accuracy": accuracy(model_record, "test"), "record": model_record},
+        }
+        examples = cell_examples(cell, idx, delta[0], p.normalize) if delta else None
+        self.store.write(cell, json_safe(summary), records, json_safe(meta), examples)
