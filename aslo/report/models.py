@@ -37,6 +37,11 @@ def train_profile_models(profile, *, datasets=None, models=None, runs_dir="runs"
     prof = resolve_profile(profile, datasets, models)
     if not prof.datasets or not prof.models:
         raise ValueError(f"profile {prof.name!r} names no datasets or no models")
+    trained = TrainedModels(prof, runs_dir, progress=progress)
+    rows = []
+    for dataset_name, model in tqdm(list(itertools.product(prof.datasets, prof.models)), desc="models",
+                                    unit="model", disable=not progress, dynamic_ncols=True):
+        _, record = trained.model(dataset_name, model)
         rows.append(dict(dataset=dataset_name, model=model, train_accuracy=record.get("train_accuracy"),
                          test_accuracy=record.get("test_accuracy"), epochs=record.get("epochs"),
                          stopped_by=record.get("stopped_by")))
