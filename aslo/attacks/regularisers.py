@@ -43,7 +43,7 @@ def l2_batch_norm(delta: torch.Tensor) -> torch.Tensor:
 
 
 def regulariser_value(delta: torch.Tensor, sigma: torch.Tensor | None, cfg) -> torch.Tensor:
-    """``cfg.reg_coef`` times the configured regulariser, per sample (zeros for "none")."""
+    """``cfg.effective_reg_coef`` times the configured regulariser, per sample (zeros for "none")."""
     kind = cfg.regulariser
     if kind == "none":
         return delta.new_zeros(delta.shape[0])
@@ -57,7 +57,7 @@ def regulariser_value(delta: torch.Tensor, sigma: torch.Tensor | None, cfg) -> t
         value = l0_surrogate(delta, sigma)
     else:
         raise ValueError(f"unknown regulariser {kind!r}")
-    return cfg.reg_coef * value
+    return cfg.effective_reg_coef * value
 
 
 @torch.no_grad()
@@ -67,9 +67,12 @@ def update_sigma(sigma: torch.Tensor, improved: torch.Tensor, objective: torch.T
 
     A sample's sigma shrinks by ``eta_d`` when its attack improved (see ``AttackConfig`` for the
     definition) and its objective J is below its best J so far (J*); otherwise it grows by
-    ``eta_i``. The result is clipped to ``[sigma_min, sigma_max]``; J* becomes ``min(J*, J)``.
+    ``eta_i``. The result is clipped to ``[sigma_min, sigma_max]``; J* becomes ``min(J*, J)``
+    (``cfg.j_star="running_best"``) or stays the J of the first step (``"initial"``).
     """
     shrink = improved & (objective < best_objective)
     factor = torch.where(shrink, torch.full_like(sigma, cfg.eta_d), torch.full_like(sigma, cfg.eta_i))
     new_sigma = (sigma * factor).clamp_(cfg.sigma_min, cfg.sigma_max)
+    if getattr(cfg, "j_star", "running_best") == "initial":
+        return new_sigma, torch.where(best_objective.isinf(), objective, best_objective)
     return new_sigma, torch.minimum(best_objective, objective)
