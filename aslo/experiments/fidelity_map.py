@@ -39,6 +39,7 @@ import pandas as pd
 
 from aslo.experiments.backend import Backend, canonical_hash, json_safe
 from aslo.experiments.grid import PART1_ATTACKS, Cell, select_samples
+from aslo.experiments.locks import FileLock
 from aslo.experiments.store import ResultStore
 
 MAP_NAME = "fidelity_map"
@@ -82,8 +83,8 @@ class Reading:
 
     @property
     def reading_id(self) -> str:
-        """Short stable name, e.g. ``sigma0=0.001``."""
-        return f"{self.factor}={self.level}"
+        """Short stable name, e.g. ``sigma0=0.001``; ``@paper`` marks the paper's budget."""
+        return f"{self.factor}={self.level}" + ("@paper" if self.budget == "paper" else "")
 
     @property
     def effective_lambda(self) -> float:
@@ -203,8 +204,10 @@ class MapRunner:
         if self._model is None or self._model[0] != (dataset, model):
             self._model = None
             data, _ = self._series(dataset)
-            net, record = self.backend.trained_model(data, model, {}, seed=0, runs_dir=str(self.runs_dir),
-                                                     device=self.device, progress=False)
+            # The same lock as aslo run's: another runner may be training the same model.
+            with FileLock(Path(self.runs_dir) / ".locks" / f"{dataset}__{model}__seed0.lock"):
+                net, record = self.backend.trained_model(data, model, {}, seed=0, runs_dir=str(self.runs_dir),
+                                                         device=self.device, progress=False)
             self._model = ((dataset, model), net, record)
         return self._model[1], self._model[2]
 
@@ -260,7 +263,7 @@ def _git_commit() -> str:
 def run_map(*, evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR, runs_dir: str | os.PathLike = "runs",
             factors: Iterable[str] | None = None, datasets: Iterable[str] | None = None,
             models: Iterable[str] | None = None, device: str = "cpu", progress: bool = True,
-            command: str | None = None) -> pd.DataFrame:
+            command: str | None = None, backend: Backend | None = None) -> pd.DataFrame:
     """Compute the map (resumably) and write ``plan.csv``, ``map.csv`` and ``provenance.json``.
 
     ``factors`` restricts the readings (e.g. ``["lambda"]``), ``datasets``/``models`` the slice.
@@ -275,7 +278,7 @@ def run_map(*, evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR, runs_dir:
                          f"{sorted({r.factor for r in map_readings()})}")
     full = plan()
     frame = plan(readings, datasets or MAP_DATASETS, models or MAP_MODELS)
-    runner = MapRunner(evidence, Path(runs_dir), device)
+    runner = MapRunner(evidence, Path(runs_dir), device, backend or Backend())
     started = time.time()
     t0 = time.perf_counter()
     counts = runner.run(frame, progress=progress)
@@ -348,6 +351,7 @@ def map_records(evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR, reading:
             rec.insert(1, "dataset", row.dataset)
             rec.insert(2, "model", row.model)
             rec.insert(3, "attack", row.attack)
+            rec.insert(4, "steps", row.steps)
             parts.append(rec)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
@@ -358,14 +362,17 @@ RECHECK_METRICS = ("asr", "mean_success_distance", "close_to_zero", "mean_l0")
 
 def recheck_stored_cells(n: int = 3, seed: int = 0, *, evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR,
                          runs_dir: str | os.PathLike = "runs", device: str = "cpu", max_steps: int | None = 50,
-                         rtol: float = 1e-4, atol: float = 1e-6, progress: bool = False) -> pd.DataFrame:
+                         rtol: float = 1e-4, atol: float = 1e-6, progress: bool = False,
+                         backend: Backend | None = None) -> pd.DataFrame:
     """Re-execute a seeded random choice of ``n`` (>= 3) stored map cells; compare per metric.
 
     Cells are drawn with ``numpy.random.default_rng(seed)`` among the stored cells with at most
     ``max_steps`` steps (None: any; the paper-budget cells cost 20 times more). Trained models come
     from ``runs_dir`` (trained there if absent, with the default training config). Returns one row
     per (cell, metric): dataset, model, attack, cell, metric, stored, recomputed, abs_diff, agree
-    (``|stored - recomputed| <= atol + rtol * |stored|``; NaN == NaN agrees). Nothing is written.
+    (``|stored - recomputed| <= atol + rtol * |stored|``; NaN == NaN agrees), plus the test
+    accuracy of the model the cell was stored with and of the one used now. Nothing is written.
+    ``backend`` substitutes the layers (tests).
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 3:
         raise ValueError(f"n must be an integer >= 3, got {n!r}")
@@ -378,18 +385,72 @@ def recheck_stored_cells(n: int = 3, seed: int = 0, *, evidence_dir: str | os.Pa
     if len(frame) < n:
         raise ValueError(f"only {len(frame)} stored cells in {evidence / 'cells'} qualify; cannot recheck {n}")
     pick = np.sort(np.random.default_rng(seed).choice(len(frame), size=n, replace=False))
-    runner = MapRunner(evidence, Path(runs_dir), device)
+    runner = MapRunner(evidence, Path(runs_dir), device, backend or Backend())
     rows = []
     from tqdm.auto import tqdm
 
     for row in tqdm(list(frame.iloc[pick].itertuples()), desc="recheck", disable=not progress):
-        stored = store.read(Cell(MAP_NAME, row.dataset, row.model, row.cell, MAP_SEED)).summary
-        fresh, _, _ = runner.compute(row.dataset, row.model, row.attack, json.loads(row.overrides))
+        stored_rec = store.read(Cell(MAP_NAME, row.dataset, row.model, row.cell, MAP_SEED))
+        stored = stored_rec.summary
+        fresh, _, fresh_meta = runner.compute(row.dataset, row.model, row.attack, json.loads(row.overrides))
         for metric in RECHECK_METRICS:
             a, b = float(stored[metric]), float(fresh[metric])
             same = (np.isnan(a) and np.isnan(b)) or abs(a - b) <= atol + rtol * abs(a)
             rows.append(dict(dataset=row.dataset, model=row.model, attack=row.attack, cell=row.cell,
                              steps=row.steps, metric=metric, stored=a, recomputed=b,
                              abs_diff=abs(a - b) if not (np.isnan(a) or np.isnan(b)) else np.nan,
-                             agree=bool(same)))
+                             agree=bool(same), stored_model_accuracy=stored_rec.meta.get("model_test_accuracy"),
+                             model_accuracy_now=fresh_meta.get("model_test_accuracy")))
     return pd.DataFrame(rows)
+
+
+def reading_by_id(reading_id: str) -> Reading:
+    """The map's reading named ``reading_id`` (e.g. ``"lambda=1e-05@paper"``)."""
+    for reading in map_readings():
+        if reading.reading_id == reading_id:
+            return reading
+    raise ValueError(f"unknown reading {reading_id!r}; known: {sorted({r.reading_id for r in map_readings()})}")
+
+
+def reading_sentence(reading: Reading, datasets: Iterable[str] | None = None) -> str:
+    """Steps, lr, the lambda reading, CW loss, series, datasets and seed of one reading, in words."""
+    budget = BUDGETS[reading.budget]
+    ds = reading_datasets(reading, datasets or MAP_DATASETS)
+    return (f"Budget: {budget['steps']} Adam steps at lr {budget['lr']:g} (AMSGrad {'on' if reading.amsgrad else 'off'}), "
+            f"{reading.lambda_reading()}, CW loss read as '{reading.loss_reading}', sigma0 {reading.sigma0:g}, "
+            f"eta_d/eta_i {reading.eta_d:g}/{reading.eta_i:g}, J* {reading.j_star}, improvement '{reading.improvement}'; "
+            f"{MAP_SAMPLES} series per dataset (sample seed {MAP_SAMPLE_SEED}), datasets {', '.join(ds)}, "
+            f"models {', '.join(MAP_MODELS)}, attack seed {MAP_SEED}.")
+
+
+def provenance_sentence(evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR) -> str:
+    """Who computed the stored map: commands, commits, dates, machines and wall times."""
+    path = Path(evidence_dir) / "provenance.json"
+    if not path.exists():
+        return f"No provenance file at {path}: the map has not been computed there."
+    prov = json.loads(path.read_text())
+    runs = prov.get("runs", [])
+    total = sum(r["wall_seconds"] for r in runs)
+    parts = "; ".join(f"`{r['command']}` at commit {r['commit'][:10]} on {r['date']} "
+                      f"({r['machine']['processor']}, {r['machine']['cpu_count']} CPUs, "
+                      f"{r['machine']['torch_threads']} torch thread(s)): {r['cells_ran']} cells in {r['wall_seconds'] / 60:.1f} min"
+                      for r in runs if r["cells_ran"])
+    return (f"The stored map holds {prov.get('cells_stored', 0)} of {prov.get('cells_planned', 0)} planned "
+            f"(reading, cell) rows, computed in {total / 60:.1f} min of wall time over {len(runs)} invocation(s): {parts}.")
+
+
+def recheck_sentence(recheck: pd.DataFrame) -> str:
+    """One generated sentence on the recheck's agreement (see :func:`recheck_stored_cells`)."""
+    if recheck is None or recheck.empty:
+        return "No stored cell was recomputed."
+    cells = recheck.drop_duplicates(["dataset", "model", "cell"])
+    bad = recheck[~recheck["agree"].astype(bool)]
+    names = ", ".join(f"{r.dataset}/{r.model}/{r.attack}" for r in cells.itertuples())
+    if bad.empty:
+        return (f"All {len(recheck)} compared values of the {len(cells)} recomputed cells ({names}) agree with the "
+                f"store (largest absolute difference {recheck['abs_diff'].max():.2g}).")
+    worst = bad.sort_values("abs_diff", ascending=False).iloc[0]
+    return (f"{len(bad)} of {len(recheck)} compared values of the {len(cells)} recomputed cells ({names}) disagree "
+            f"with the store; the largest: {worst['metric']} of {worst['dataset']}/{worst['model']}/{worst['attack']}, "
+            f"stored {worst['stored']:.6g}, recomputed {worst['recomputed']:.6g}. A model retrained on another machine "
+            "or stopped by its wall-clock cap gives other weights: compare the model accuracies in the store's meta.json.")

@@ -277,3 +277,44 @@ def budget_sentence(profile, *, reading: str | None = None) -> str:
             f"CW loss '{cfg.loss}', {series}, {len(profile.datasets)} dataset(s) "
             f"({', '.join(profile.datasets)}), attack seed(s) {seeds}")
     return text + (f"; reading: {reading}." if reading else ".")
+
+
+def profile_records(profile, results_dir="results", seed: int | None = None) -> pd.DataFrame:
+    """Per-series records of a profile's stored cells (config matching the profile), one seed.
+
+    ``seed`` None takes the profile's first seed. Nothing is computed: cells not stored are absent.
+    """
+    from aslo.experiments.grid import grid_cells
+    from aslo.experiments.profiles import as_profile
+    from aslo.experiments.runner import ConfigHasher, store_for
+
+    prof = as_profile(profile)
+    seed = prof.seeds[0] if seed is None else seed
+    store = store_for(prof, results_dir)
+    hasher = ConfigHasher(prof, _backend())
+    parts = []
+    for cell in grid_cells(prof):
+        if cell.seed != seed or not store.has(cell, hasher.hash(cell)):
+            continue
+        rec = store.read(cell).records
+        parts.append(rec.assign(dataset=cell.dataset, model=cell.model, attack=cell.attack))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(RECORD_COLUMNS))
+
+
+def _backend():
+    from aslo.experiments.backend import Backend
+
+    return Backend()
+
+
+def profile_verdicts(profile, results_dir="results", *, n_boot: int = 2000, seed: int = 0,
+                     rules: ClaimRules | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(intervals, verdicts, budget sentence) of a profile's stored cells; see :func:`claim_intervals`."""
+    from aslo.experiments.profiles import as_profile
+
+    prof = as_profile(profile)
+    records = profile_records(prof, results_dir)
+    if records.empty:
+        raise FileNotFoundError(f"no stored cells for profile {prof.name!r} under {results_dir}: run `aslo run` first")
+    intervals = claim_intervals(records, rules=rules, n_boot=n_boot, seed=seed)
+    return intervals, claim_verdicts(intervals), budget_sentence(prof)
