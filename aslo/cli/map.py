@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import signal
 import sys
 
 import pandas as pd
@@ -35,6 +36,9 @@ def main(args: argparse.Namespace) -> int:
     from aslo.experiments import fidelity_map as fm
     from aslo.experiments.runner import default_runs_dir
 
+    # A background run (nohup ... &) ignores SIGINT: let SIGTERM stop it cleanly, so that the
+    # provenance of the cells it computed is still written.
+    signal.signal(signal.SIGTERM, _interrupt)
     evidence = args.evidence_dir or fm.DEFAULT_EVIDENCE_DIR
     runs = args.runs_dir or default_runs_dir()
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
@@ -49,3 +53,7 @@ def main(args: argparse.Namespace) -> int:
                            command=command)
         print(f"{int(table['stored'].sum())} of {len(table)} planned (reading, cell) rows stored in {evidence}")
     return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt

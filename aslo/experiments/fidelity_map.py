@@ -167,13 +167,32 @@ def plan(readings: Iterable[Reading] | None = None, datasets: Iterable[str] = MA
     return pd.DataFrame(rows)
 
 
+#: Cheapest model first, so that a cut-short run has whole readings for the cheap models.
+MODEL_COST_ORDER = ("lstmfcn", "resnet18", "inception", "macnn")
+
+
+def run_priority(row) -> int:
+    """The order in which the map computes a (reading, cell) row: what the report needs first.
+
+    0: the short budget on the first dataset (every factor); 1: the paper's budget for the literal
+    reading and the parent's batch-level one; 2: the short budget's lambda plane on the other
+    datasets; 3: their one-factor readings; 4: the rest of the paper-budget plane.
+    """
+    if row.budget == "paper":
+        return 1 if row.effective_lambda <= 1e-3 else 4
+    if row.dataset == MAP_DATASETS[0]:
+        return 0
+    return 2 if row.factor in ("lambda", "centre") else 3
+
+
 def _unique_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per distinct cell, cheapest dataset/model order first (resumable in that order)."""
+    """One row per distinct cell, in :func:`run_priority` order, cheapest model first."""
+    frame = frame.copy()
+    frame["_priority"] = [run_priority(r) for r in frame.itertuples()]
+    frame["_priority"] = frame.groupby(["dataset", "model", "cell"])["_priority"].transform("min")
     cells = frame.drop_duplicates(["dataset", "model", "cell"]).copy()
-    cells["_ds"] = cells["dataset"].map({d: i for i, d in enumerate(MAP_DATASETS)})
-    paper = cells["budget"] == "paper"
-    cells["_budget"] = paper.astype(int) + (paper & (cells["effective_lambda"] > 1e-3)).astype(int)
-    return cells.sort_values(["_budget", "_ds", "model", "cell"]).drop(columns=["_ds", "_budget"])
+    cells["_model"] = cells["model"].map({m: i for i, m in enumerate(MODEL_COST_ORDER)})
+    return cells.sort_values(["_priority", "_model", "dataset", "cell"]).drop(columns=["_priority", "_model"])
 
 
 @dataclass
@@ -231,11 +250,12 @@ class MapRunner:
                 "model_stopped_by": record.get("stopped_by")}
         return json_safe(summary), records, meta
 
-    def run(self, frame: pd.DataFrame, *, progress: bool = True) -> dict[str, int]:
-        """Compute every cell of ``frame`` (see :func:`plan`) that the store lacks."""
+    def run(self, frame: pd.DataFrame, *, progress: bool = True, counts: dict | None = None) -> dict[str, int]:
+        """Compute every cell of ``frame`` (see :func:`plan`) that the store lacks; count into ``counts``."""
         from tqdm.auto import tqdm
 
-        store, counts = self.store, {"done": 0, "ran": 0}
+        store = self.store
+        counts = {"done": 0, "ran": 0} if counts is None else counts
         cells = _unique_cells(frame)
         with tqdm(total=len(cells), desc="fidelity map", unit="cell", disable=not progress, dynamic_ncols=True) as bar:
             for row in cells.itertuples():
@@ -276,20 +296,28 @@ def run_map(*, evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR, runs_dir:
     if not readings:
         raise ValueError(f"no reading has a factor in {list(factors)}; known: "
                          f"{sorted({r.factor for r in map_readings()})}")
-    full = plan()
     frame = plan(readings, datasets or MAP_DATASETS, models or MAP_MODELS)
     runner = MapRunner(evidence, Path(runs_dir), device, backend or Backend())
     started = time.time()
     t0 = time.perf_counter()
-    counts = runner.run(frame, progress=progress)
-    wall = time.perf_counter() - t0
+    counts = {"done": 0, "ran": 0}
+    try:
+        runner.run(frame, progress=progress, counts=counts)
+    finally:  # an interrupted run still records what it computed
+        _write_provenance(evidence, command, started, time.perf_counter() - t0, counts, readings, device)
+    return map_table(evidence)
+
+
+def _write_provenance(evidence: Path, command, started, wall, counts, readings, device) -> None:
+    """Write plan.csv, map.csv and append this invocation to provenance.json."""
+    import torch
+
+    full = plan()
     full.to_csv(evidence / "plan.csv", index=False, lineterminator="\n")
     table = map_table(evidence)
     table.to_csv(evidence / "map.csv", index=False, lineterminator="\n")
     prov_path = evidence / "provenance.json"
     prov = json.loads(prov_path.read_text()) if prov_path.exists() else {"runs": []}
-    import torch
-
     prov["runs"].append({
         "command": command or " ".join(sys.argv),
         "commit": _git_commit(),
