@@ -52,7 +52,9 @@ MAP_MODELS = ("inception", "resnet18", "macnn", "lstmfcn")
 MAP_SAMPLES, MAP_SAMPLE_SEED, MAP_SEED = 20, 0, 0
 #: The paper's budget costs 20 times the short one: only on the cheapest dataset.
 PAPER_BUDGET_DATASETS = ("ItalyPowerDemand",)
-BUDGETS = {"short": dict(steps=50, lr=2e-3), "paper": dict(steps=1000, lr=1e-4)}
+#: short: the old default profile's; mid: the default profile's (same steps x lr = 0.1, 4x the
+#: steps); paper: the parent framework's.
+BUDGETS = {"short": dict(steps=50, lr=2e-3), "mid": dict(steps=200, lr=5e-4), "paper": dict(steps=1000, lr=1e-4)}
 #: Table 1's attacks and their column labels.
 TABLE1_ATTACKS = dict(PART1_ATTACKS)
 #: Effective per-sample lambdas of the plane; 6.4e-4 is the paper's 1e-5 under parent_batch (B=64).
@@ -83,8 +85,8 @@ class Reading:
 
     @property
     def reading_id(self) -> str:
-        """Short stable name, e.g. ``sigma0=0.001``; ``@paper`` marks the paper's budget."""
-        return f"{self.factor}={self.level}" + ("@paper" if self.budget == "paper" else "")
+        """Short stable name, e.g. ``sigma0=0.001``; ``@paper`` / ``@mid`` mark the longer budgets."""
+        return f"{self.factor}={self.level}" + ("" if self.budget == "short" else f"@{self.budget}")
 
     @property
     def effective_lambda(self) -> float:
@@ -111,12 +113,14 @@ class Reading:
 
 
 CENTRE = Reading(factor="centre", level="parent_batch")
+#: The default profile's Part 1 reading (aslo/profiles/default.toml): the centre at 200 x 5e-4.
+DEFAULT_READING = Reading(factor="default", level="parent_batch", budget="mid")
 
 
 def map_readings() -> list[Reading]:
     """The readings of the map: the lambda x budget plane, then one factor at a time."""
     out = []
-    for budget in BUDGETS:
+    for budget in ("short", "paper"):
         for lam in (PLANE_LAMBDAS if budget == "short" else PAPER_BUDGET_LAMBDAS):
             if lam == 6.4e-4:
                 reading = Reading("lambda", f"{lam:g}", budget=budget)  # parent_batch, 1e-5 x 64
@@ -124,6 +128,7 @@ def map_readings() -> list[Reading]:
                 reading = Reading("lambda", f"{lam:g}", budget=budget, reg_coef=lam, objective_scaling="per_sample")
             out.append(reading)
     out.append(CENTRE)
+    out.append(DEFAULT_READING)
     one = [("loss", "parent_ce", dict(loss_reading="parent_ce")),
            ("sigma0", "0.001", dict(sigma0=1e-3)), ("sigma0", "0.1", dict(sigma0=0.1)),
            ("eta", "0.5/2", dict(eta_d=0.5, eta_i=2.0)), ("eta", "0.99/1.01", dict(eta_d=0.99, eta_i=1.01)),
@@ -174,15 +179,20 @@ MODEL_COST_ORDER = ("lstmfcn", "resnet18", "inception", "macnn")
 def run_priority(row) -> int:
     """The order in which the map computes a (reading, cell) row: what the report needs first.
 
-    0: the short budget on the first dataset (every factor); 1: the paper's budget for the literal
-    reading and the parent's batch-level one; 2: the short budget's lambda plane on the other
-    datasets; 3: their one-factor readings; 4: the rest of the paper-budget plane.
+    0: the short budget on the first dataset (every factor); 1: the paper's budget, literal and
+    batch-level lambda, for the two cheapest models; 2: the default profile's reading; 3: the
+    short budget's lambda plane on the other datasets; 4: their one-factor readings; 5: the
+    paper's budget for the other models; 6: the rest of the paper-budget plane.
     """
     if row.budget == "paper":
-        return 1 if row.effective_lambda <= 1e-3 else 4
+        if row.effective_lambda > 1e-3:
+            return 6
+        return 1 if row.model in MODEL_COST_ORDER[:2] else 5
+    if row.budget == "mid":
+        return 2
     if row.dataset == MAP_DATASETS[0]:
         return 0
-    return 2 if row.factor in ("lambda", "centre") else 3
+    return 3 if row.factor in ("lambda", "centre") else 4
 
 
 def _unique_cells(frame: pd.DataFrame) -> pd.DataFrame:
@@ -190,7 +200,7 @@ def _unique_cells(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.copy()
     frame["_priority"] = [run_priority(r) for r in frame.itertuples()]
     frame["_priority"] = frame.groupby(["dataset", "model", "cell"])["_priority"].transform("min")
-    cells = frame.drop_duplicates(["dataset", "model", "cell"]).copy()
+    cells = frame.sort_values("_priority", kind="stable").drop_duplicates(["dataset", "model", "cell"]).copy()
     cells["_model"] = cells["model"].map({m: i for i, m in enumerate(MODEL_COST_ORDER)})
     return cells.sort_values(["_priority", "_model", "dataset", "cell"]).drop(columns=["_priority", "_model"])
 
