@@ -473,8 +473,13 @@ def provenance_sentence(evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR) 
                       f"({r['machine']['processor']}, {r['machine']['cpu_count']} CPUs, "
                       f"{r['machine']['torch_threads']} torch thread(s)): {r['cells_ran']} cells in {r['wall_seconds'] / 60:.1f} min"
                       for r in runs if r["cells_ran"])
+    table = map_table(evidence_dir)
+    cells = table[table["stored"]].drop_duplicates(["dataset", "model", "cell"])
+    compute = float(cells["wall_seconds"].sum())
     return (f"The stored map holds {prov.get('cells_stored', 0)} of {prov.get('cells_planned', 0)} planned "
-            f"(reading, cell) rows, computed in {total / 60:.1f} min of wall time over {len(runs)} invocation(s): {parts}.")
+            f"(reading, cell) rows ({len(cells)} distinct cells, whose attacks took {compute / 60:.1f} min in all, "
+            f"as each cell's meta.json records). Recorded invocations ({len(runs)}, {total / 60:.1f} min of wall "
+            f"time including training): {parts}.")
 
 
 def recheck_sentence(recheck: pd.DataFrame) -> str:

@@ -144,6 +144,11 @@ def conclusion(patterns: pd.DataFrame, rules: ClaimRules | None = None) -> str:
 
 def _heat(ax, matrix: pd.DataFrame, title: str, fmt: str = "{:.2g}", cmap: str = "viridis", log: bool = False):
     values = matrix.to_numpy(dtype=float)
+    if not np.isfinite(values).any():
+        ax.set_title(title + " (not run yet)", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return None
     shown = np.log10(values + 1) if log else values
     im = ax.imshow(np.ma.masked_invalid(shown), aspect="auto", cmap=cmap)
     ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=45, ha="right", fontsize=7)
@@ -166,27 +171,33 @@ _PANELS = (("c0_asl0", "close-to-0, ASL0", True, "{:.3g}"), ("c0_l1", "close-to-
 
 def plot_plane(patterns: pd.DataFrame) -> Figure:
     """Small multiples of the lambda x budget plane: rows = quantities, columns = models."""
-    plane = patterns[patterns["factor"] == "lambda"]
-    models = [m for m in MODEL_ORDER if m in set(plane["model"])]
+    from aslo.experiments.fidelity_map import PLANE_LAMBDAS
+
+    plane = patterns[patterns["factor"].isin(["lambda", "default"])]
+    models = [m for m in MODEL_ORDER if m in set(patterns["model"])]
     fig = Figure(figsize=(2.6 * len(models), 1.6 * len(_PANELS) + 0.6), constrained_layout=True)
     axes = fig.subplots(len(_PANELS), len(models), squeeze=False)
     for i, (col, title, log, fmt) in enumerate(_PANELS):
         for j, model in enumerate(models):
             sub = plane[plane["model"] == model]
-            mat = sub.pivot_table(index="budget", columns="effective_lambda", values=col, aggfunc="first")
-            mat = mat.reindex(index=[b for b in ("short", "paper") if b in mat.index])
+            mat = sub.pivot_table(index="budget", columns="effective_lambda", values=col, aggfunc="first",
+                                  dropna=False)
+            mat = mat.reindex(index=["short", "mid", "paper"], columns=list(PLANE_LAMBDAS))
             mat.columns = [f"{c:g}" for c in mat.columns]
             _heat(axes[i][j], mat, f"{model}: {title}", fmt=fmt, log=log)
-    fig.suptitle("Lambda (effective, per sample) x budget (short: 50 x 2e-3; paper: 1000 x 1e-4)", fontsize=9)
+    fig.suptitle("Effective per-sample lambda x budget (short: 50 x 2e-3; mid: 200 x 5e-4, the default "
+                 "profile's reading; paper: 1000 x 1e-4, ItalyPowerDemand only). Blank: not run.", fontsize=9)
     return fig
 
 
 def plot_one_factor(patterns: pd.DataFrame) -> Figure:
     """Heatmaps of the one-factor-at-a-time readings (rows) by model (columns), per quantity."""
-    ofat = patterns[(patterns["factor"] != "lambda")]
-    order = list(dict.fromkeys(ofat["reading"]))
+    ofat = patterns[~patterns["factor"].isin(["lambda", "default"])]
+    from aslo.experiments.fidelity_map import map_readings
+
+    order = [r.reading_id for r in map_readings() if r.reading_id in set(ofat["reading"])]
     models = [m for m in MODEL_ORDER if m in set(ofat["model"])]
-    fig = Figure(figsize=(11, 0.35 * len(order) + 1.5), constrained_layout=True)
+    fig = Figure(figsize=(13, 0.35 * len(order) + 1.5), constrained_layout=True)
     axes = fig.subplots(1, len(_PANELS), squeeze=False)[0]
     for ax, (col, title, log, fmt) in zip(axes, _PANELS):
         mat = ofat.pivot_table(index="reading", columns="model", values=col, aggfunc="first")
