@@ -127,3 +127,26 @@ def test_budget_sentence_names_every_setting():
         assert piece in text, piece
     rules = ClaimRules()
     assert rules.min_reduction == 0.05  # the margin of C2 in the module docstring
+
+
+def test_profile_verdicts_read_the_store(tmp_path):
+    """Verdicts of a profile's stored cells (stand-in layers), beside the budget sentence."""
+    from aslo.experiments import load_profile, run_grid
+    from aslo.report.uncertainty import profile_verdicts
+    from test_experiments_fakes import FakeBackend
+
+    class ZerosBackend(FakeBackend):
+        def run_attack(self, net, x, y, attack, overrides, **kw):
+            summary, records = super().run_attack(net, x, y, attack, overrides, **kw)
+            return summary, records.assign(close_to_zero=40.0 if attack == "AS_CW" else 0.0)
+
+    prof = load_profile("smoke")
+    backend = ZerosBackend()
+    run_grid(prof, results_dir=tmp_path / "r", runs_dir=tmp_path / "runs", progress=False, backend=backend)
+    intervals, verdicts, sentence = profile_verdicts(prof, tmp_path / "r", n_boot=200, backend=backend)
+    assert set(intervals["b"]) >= {"CW_L1", "CW_L2", "CW", "GM_PGD"}
+    c3 = verdicts[verdicts["claim"].str.startswith("C3")]
+    assert len(c3) == 4 and (c3["verdict"] == SUPPORTED).all()
+    assert "10 Adam steps" in sentence
+    with pytest.raises(FileNotFoundError, match="no stored cells"):
+        profile_verdicts(prof, tmp_path / "empty", backend=backend)

@@ -279,10 +279,11 @@ def budget_sentence(profile, *, reading: str | None = None) -> str:
     return text + (f"; reading: {reading}." if reading else ".")
 
 
-def profile_records(profile, results_dir="results", seed: int | None = None) -> pd.DataFrame:
+def profile_records(profile, results_dir="results", seed: int | None = None, *, backend=None) -> pd.DataFrame:
     """Per-series records of a profile's stored cells (config matching the profile), one seed.
 
     ``seed`` None takes the profile's first seed. Nothing is computed: cells not stored are absent.
+    ``backend`` substitutes the layers whose configs enter the cells' hashes (tests).
     """
     from aslo.experiments.grid import grid_cells
     from aslo.experiments.profiles import as_profile
@@ -291,7 +292,7 @@ def profile_records(profile, results_dir="results", seed: int | None = None) -> 
     prof = as_profile(profile)
     seed = prof.seeds[0] if seed is None else seed
     store = store_for(prof, results_dir)
-    hasher = ConfigHasher(prof, _backend())
+    hasher = ConfigHasher(prof, backend or _backend())
     parts = []
     for cell in grid_cells(prof):
         if cell.seed != seed or not store.has(cell, hasher.hash(cell)):
@@ -308,12 +309,12 @@ def _backend():
 
 
 def profile_verdicts(profile, results_dir="results", *, n_boot: int = 2000, seed: int = 0,
-                     rules: ClaimRules | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+                     rules: ClaimRules | None = None, backend=None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """(intervals, verdicts, budget sentence) of a profile's stored cells; see :func:`claim_intervals`."""
     from aslo.experiments.profiles import as_profile
 
     prof = as_profile(profile)
-    records = profile_records(prof, results_dir)
+    records = profile_records(prof, results_dir, backend=backend)
     if records.empty:
         raise FileNotFoundError(f"no stored cells for profile {prof.name!r} under {results_dir}: run `aslo run` first")
     intervals = claim_intervals(records, rules=rules, n_boot=n_boot, seed=seed)
