@@ -179,20 +179,27 @@ MODEL_COST_ORDER = ("lstmfcn", "resnet18", "inception", "macnn")
 def run_priority(row) -> int:
     """The order in which the map computes a (reading, cell) row: what the report needs first.
 
-    0: the short budget on the first dataset (every factor); 1: the paper's budget, literal and
-    batch-level lambda, for the two cheapest models; 2: the default profile's reading; 3: the
-    short budget's lambda plane on the other datasets; 4: their one-factor readings; 5: the
-    paper's budget for the other models; 6: the rest of the paper-budget plane.
+    MACNN costs about as much as the three other models together, so its cells come later in
+    each stage. 0: the short budget on the first dataset (MACNN: the lambda plane only); 1: the
+    paper's budget, literal and batch-level lambda, for the two cheapest models; 2: the default
+    profile's reading (not MACNN); 3: the short budget's lambda plane on the other datasets (not
+    MACNN); 4: their one-factor readings (not MACNN), MACNN's default reading and first-dataset
+    one-factor readings; 5: MACNN's short lambda plane elsewhere, the paper's budget for
+    Inception and MACNN; 6: the rest.
     """
+    plane = row.factor in ("lambda", "centre")
+    macnn = row.model == "macnn"
     if row.budget == "paper":
         if row.effective_lambda > 1e-3:
             return 6
         return 1 if row.model in MODEL_COST_ORDER[:2] else 5
     if row.budget == "mid":
-        return 2
+        return 4 if macnn else 2
     if row.dataset == MAP_DATASETS[0]:
-        return 0
-    return 3 if row.factor in ("lambda", "centre") else 4
+        return 4 if (macnn and not plane) else 0
+    if plane:
+        return 5 if macnn else 3
+    return 6 if macnn else 4
 
 
 def _unique_cells(frame: pd.DataFrame) -> pd.DataFrame:
