@@ -27,6 +27,8 @@ def register(subparsers) -> None:
     p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
     p.add_argument("--recheck", type=int, metavar="N", help="recheck N (>= 3) stored cells instead of running")
     p.add_argument("--seed", type=int, default=0, help="seed of the recheck's choice of cells")
+    p.add_argument("--recheck-out", metavar="CSV",
+                   help="also write the recheck's table here (notebook 07 shows <report folder>/map_recheck.csv)")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=main)
 
@@ -46,6 +48,12 @@ def main(args: argparse.Namespace) -> int:
             table = fm.recheck_stored_cells(args.recheck, args.seed, evidence_dir=evidence, runs_dir=runs,
                                             device=args.device, progress=not args.no_progress)
             print(table.to_string(index=False))
+            print(fm.recheck_sentence(table))
+            if args.recheck_out:
+                from pathlib import Path
+
+                Path(args.recheck_out).parent.mkdir(parents=True, exist_ok=True)
+                table.to_csv(args.recheck_out, index=False)
             return 0 if table["agree"].all() else 1
         command = "aslo " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
         table = fm.run_map(evidence_dir=evidence, runs_dir=runs, factors=args.factors, datasets=args.datasets,
