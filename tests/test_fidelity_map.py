@@ -111,3 +111,12 @@ def test_pattern_on_the_paper_and_on_an_inert_table():
     checks = cm.pattern_checks(inert + 0.5, inert + 0.4, inert)
     assert not checks["pattern"].item() and checks["asr_kept"].item() and not checks["zeros_far_above"].item()
     assert not np.isnan(checks["msd_ratio_asl0_none"].item())
+
+
+def test_cli_recheck_reports_a_clear_error(tmp_path, capsys):
+    from aslo.cli import main
+
+    assert main(["map", "--evidence-dir", str(tmp_path), "--recheck", "3"]) == 2
+    assert "only 0 stored cells" in capsys.readouterr().err
+    assert main(["map", "--evidence-dir", str(tmp_path), "--factors", "nonsense", "--no-progress"]) == 2
+    assert "no reading has a factor" in capsys.readouterr().err
