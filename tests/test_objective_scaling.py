@@ -60,6 +60,8 @@ def test_effective_coefficient_and_validation():
         get_attack_config("AS_CW", objective_scaling="batch")
     with pytest.raises(ValueError, match="reference_batch_size"):
         get_attack_config("AS_CW", reference_batch_size=0)
+    with pytest.raises(ValueError, match="weigh the batch twice"):
+        get_attack_config("GM_PGD_L2", regulariser="l2_batch", objective_scaling="parent_batch")
     with pytest.raises(ValueError, match="j_star"):
         get_attack_config("AS_CW", j_star="best")
 

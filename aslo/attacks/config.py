@@ -188,6 +188,9 @@ def _validate(cfg: AttackConfig) -> None:
             raise ValueError(f"{field} must be a non-negative integer, got {value!r}")
     if cfg.reference_batch_size < 1:
         raise ValueError(f"reference_batch_size must be >= 1, got {cfg.reference_batch_size}")
+    if cfg.objective_scaling == "parent_batch" and cfg.regulariser == "l2_batch":
+        raise ValueError("objective_scaling 'parent_batch' with regulariser 'l2_batch' would weigh the batch "
+                         "twice: l2_batch already is the parent's batch-level term; use regulariser 'l2'")
     for field in ("lr", "adam_eps", "alpha", "cw_c", "sigma0", "sigma_min", "sigma_max"):
         _number(cfg, field, positive=True)
     for field in ("eps", "eps_init", "reg_coef", "kappa"):
