@@ -94,6 +94,8 @@ def test_map_runs_resumes_and_rechecks(tmp_path):
     other = fm.recheck_stored_cells(3, seed=1, evidence_dir=evidence, backend=TinyBackend(shift=3.0))
     assert not other["agree"].all()
     assert "disagree" in fm.recheck_sentence(other)
+    only = fm.recheck_stored_cells(3, seed=2, evidence_dir=evidence, backend=TinyBackend(), datasets=["GunPoint"])
+    assert set(only["dataset"]) == {"GunPoint"}
     with pytest.raises(ValueError, match=">= 3"):
         fm.recheck_stored_cells(2, evidence_dir=evidence, backend=TinyBackend())
     # The report side reads the store.

@@ -22,7 +22,8 @@ def register(subparsers) -> None:
     p.add_argument("--runs-dir", default=None, help="checkpoint folder (default $ASLO_RUNS_DIR or runs/)")
     p.add_argument("--factors", nargs="+", metavar="FACTOR",
                    help="only these readings' factors (lambda, centre, loss, sigma0, eta, j_star, improvement, amsgrad)")
-    p.add_argument("--datasets", nargs="+", metavar="NAME", help="restrict to these of the map's datasets")
+    p.add_argument("--datasets", nargs="+", metavar="NAME",
+                   help="restrict to these of the map's datasets (with --recheck: the cells drawn)")
     p.add_argument("--models", nargs="+", metavar="NAME", help="restrict to these models")
     p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
     p.add_argument("--recheck", type=int, metavar="N", help="recheck N (>= 3) stored cells instead of running")
@@ -46,7 +47,8 @@ def main(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
         if args.recheck is not None:
             table = fm.recheck_stored_cells(args.recheck, args.seed, evidence_dir=evidence, runs_dir=runs,
-                                            device=args.device, progress=not args.no_progress)
+                                            device=args.device, progress=not args.no_progress,
+                                            datasets=args.datasets)
             print(table.to_string(index=False))
             print(fm.recheck_sentence(table))
             if args.recheck_out:

@@ -411,13 +411,15 @@ RECHECK_METRICS = ("asr", "mean_success_distance", "close_to_zero", "mean_l0")
 
 
 def recheck_stored_cells(n: int = 3, seed: int = 0, *, evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR,
-                         runs_dir: str | os.PathLike = "runs", device: str = "cpu", max_steps: int | None = 50,
+                         runs_dir: str | os.PathLike = "runs", device: str = "cpu", max_steps: int | None = 200,
+                         datasets: Iterable[str] | None = None,
                          rtol: float = 1e-4, atol: float = 1e-6, progress: bool = False,
                          backend: Backend | None = None) -> pd.DataFrame:
     """Re-execute a seeded random choice of ``n`` (>= 3) stored map cells; compare per metric.
 
     Cells are drawn with ``numpy.random.default_rng(seed)`` among the stored cells with at most
-    ``max_steps`` steps (None: any; the paper-budget cells cost 20 times more). Trained models come
+    ``max_steps`` steps (None: any; the paper-budget cells cost 20 times more) on ``datasets``
+    (None: any; e.g. the profile's datasets, whose models ``make reproduce`` trains anyway). Trained models come
     from ``runs_dir`` (trained there if absent, with the default training config). Returns one row
     per (cell, metric): dataset, model, attack, cell, metric, stored, recomputed, abs_diff, agree
     (``|stored - recomputed| <= atol + rtol * |stored|``; NaN == NaN agrees), plus the test
@@ -432,6 +434,8 @@ def recheck_stored_cells(n: int = 3, seed: int = 0, *, evidence_dir: str | os.Pa
     frame = frame[[store.has(Cell(MAP_NAME, r.dataset, r.model, r.cell, MAP_SEED)) for r in frame.itertuples()]]
     if max_steps is not None:
         frame = frame[frame["steps"] <= max_steps]
+    if datasets is not None:
+        frame = frame[frame["dataset"].isin(list(datasets))]
     if len(frame) < n:
         raise ValueError(f"only {len(frame)} stored cells in {evidence / 'cells'} qualify; cannot recheck {n}")
     pick = np.sort(np.random.default_rng(seed).choice(len(frame), size=n, replace=False))
