@@ -150,3 +150,10 @@ def test_profile_verdicts_read_the_store(tmp_path):
     assert "10 Adam steps" in sentence
     with pytest.raises(FileNotFoundError, match="no stored cells"):
         profile_verdicts(prof, tmp_path / "empty", backend=backend)
+
+
+def test_no_pair_gives_empty_tables_with_columns():
+    rec = _records({"CW": (0.7, 0.8, 0)})
+    intervals = claim_intervals(rec, n_boot=50)
+    assert intervals.empty and "verdict" in intervals.columns
+    assert claim_verdicts(intervals).empty

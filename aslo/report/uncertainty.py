@@ -41,6 +41,9 @@ from aslo.report.labels import MODEL_LABELS
 SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
 VERDICTS = (SUPPORTED, CONTRADICTED, INCONCLUSIVE)
 RECORD_COLUMNS = ("dataset", "model", "attack", "test_index", "success", "l2", "close_to_zero")
+INTERVAL_COLUMNS = ("claim", "model", "a", "b", "quantity", "estimate", "ci_low", "ci_high", "margin",
+                    "margin_low", "margin_high", "verdict", "datasets", "series")
+VERDICT_COLUMNS = ("claim", "model", "verdict", "intervals", "series", "datasets")
 
 
 @dataclass(frozen=True)
@@ -221,7 +224,7 @@ def claim_intervals(records: pd.DataFrame, *, rules: ClaimRules | None = None, n
                              margin=float(m[0]), margin_low=mlo, margin_high=mhi,
                              verdict=verdict_from_interval(mlo, mhi), datasets=len(strata),
                              series=int(sum(len(v[0]) for v in strata.values()))))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(INTERVAL_COLUMNS))
 
 
 def combine_verdicts(verdicts) -> str:
@@ -245,7 +248,7 @@ def claim_verdicts(intervals: pd.DataFrame) -> pd.DataFrame:
         rows.append(dict(claim=claim, model=model, verdict=combine_verdicts(group["verdict"]),
                          intervals="; ".join(parts), series=int(group["series"].max()),
                          datasets=int(group["datasets"].max())))
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=list(VERDICT_COLUMNS))
 
 
 def verdict_rule_text(rules: ClaimRules | None = None, level: float = 0.95, n_boot: int = 2000) -> str:
