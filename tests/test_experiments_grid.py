@@ -66,7 +66,8 @@ def test_builtin_profiles_load(name):
     if name == "smoke":
         assert p.datasets == ("ItalyPowerDemand",) and p.attack["steps"] * p.attack["lr"] == pytest.approx(0.1)
     if name == "default":
-        assert p.datasets == ("GunPoint", "ItalyPowerDemand", "ArrowHead")
+        assert p.datasets == ("GunPoint",) and p.samples == 30
+        assert p.attack["objective_scaling"] == "parent_batch"
         assert p.attack["steps"] * p.attack["lr"] == pytest.approx(0.1)
     if name == "paper":
         assert len(p.datasets) == 128 and p.samples == 0 and p.seeds == (0, 1, 2)

@@ -81,15 +81,20 @@ def adam_step_(delta, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, *, step: int, l
 
 @torch.no_grad()
 def adapt_sigma(sigma, improved, objective, best_objective, *, eta_d: float, eta_i: float,
-                sigma_min: float, sigma_max: float) -> tuple[torch.Tensor, torch.Tensor]:
+                sigma_min: float, sigma_max: float, j_star: str = "running_best") -> tuple[torch.Tensor, torch.Tensor]:
     """The paper's sigma rule, per sample: returns ``(new_sigma, new_best_objective)``.
 
     Sigma shrinks by ``eta_d`` where the attack improved and J is below J*, else grows by
-    ``eta_i``; it is clipped to ``[sigma_min, sigma_max]``; J* becomes ``min(J*, J)``.
+    ``eta_i``; it is clipped to ``[sigma_min, sigma_max]``; J* becomes ``min(J*, J)``
+    (``j_star="running_best"``) or stays the J of the first step (``"initial"``, a fixed threshold).
     """
     shrink = improved & (objective < best_objective)
     factor = torch.where(shrink, torch.full_like(sigma, eta_d), torch.full_like(sigma, eta_i))
-    return (sigma * factor).clamp_(sigma_min, sigma_max), torch.minimum(best_objective, objective)
+    if j_star == "initial":
+        new_best = torch.where(best_objective.isinf(), objective, best_objective)
+    else:
+        new_best = torch.minimum(best_objective, objective)
+    return (sigma * factor).clamp_(sigma_min, sigma_max), new_best
 
 
 def improved_mask(raw_loss, prev_loss, fooled, *, improvement: str) -> torch.Tensor:
@@ -109,7 +114,8 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
                  amsgrad: bool = True, alpha: float = 1e-3, steps: int = 1000, eps: float = 0.1,
                  regulariser: str = "none", reg_coef: float = 1e-5, sigma0: float = 0.01,
                  eta_d: float = 0.9, eta_i: float = 1.1, sigma_min: float = 1e-6,
-                 sigma_max: float = 1.0, improvement: str = "either", return_iterate: str = "last",
+                 sigma_max: float = 1.0, improvement: str = "either", j_star: str = "running_best",
+                 return_iterate: str = "last",
                  rules: PaperRules | None = None, trace: bool = False,
                  on_step: Callable[[], None] | None = None) -> dict:
     """Run Algorithm 1 on one batch; return per-sample results as tensors on ``x``'s device.
@@ -168,7 +174,8 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
             if adaptive:
                 improved = improved_mask(raw_loss, prev_loss, fooled, improvement=improvement)
                 sigma, best_objective = adapt_sigma(sigma, improved, objective, best_objective, eta_d=eta_d,
-                                                    eta_i=eta_i, sigma_min=sigma_min, sigma_max=sigma_max)
+                                                    eta_i=eta_i, sigma_min=sigma_min, sigma_max=sigma_max,
+                                                    j_star=j_star)
             prev_loss = raw_loss
             first_success = torch.where((first_success < 0) & fooled, torch.full_like(first_success, t),
                                         first_success)

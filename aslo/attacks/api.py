@@ -122,6 +122,7 @@ def run_attack(model, x, y, attack: str = "AS_CW", *, batch_size: int | None = N
     n = x_cpu.shape[0]
     chunk = batch_size or n
     settings = {name: getattr(cfg, name) for name in ALGORITHM_SETTINGS}
+    settings["reg_coef"] = cfg.effective_reg_coef  # the objective scaling's per-sample weight
     rules = rules_for(cfg)
 
     with attack_mode(model, dev):

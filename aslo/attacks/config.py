@@ -12,6 +12,17 @@ STEPS = ("adam", "pgd")
 REGULARISERS = ("none", *REGULARISER_KERNELS)
 IMPROVEMENT_RULES = ("either", "adversarial", "loss_decrease")
 RETURN_ITERATES = ("last", "best")
+#: How the regulariser is weighed against the attack loss (see AttackConfig, "Objective scaling").
+OBJECTIVE_SCALINGS = ("per_sample", "parent_batch")
+#: What J* (the threshold of Algorithm 1) is: the best J so far, or J at the first step, fixed.
+J_STAR_RULES = ("running_best", "initial")
+#: The two readings of the paper's "CW loss" as AttackConfig settings: the Carlini-Wagner margin,
+#: or what the parent framework's flag ``CW`` selects (targeted cross-entropy towards a seeded
+#: random class, the loss of already fooled samples set to zero: its GM_PGD_L2 loss).
+CW_LOSS_READINGS = {
+    "margin": dict(loss="cw", zero_loss_when_fooled=False),
+    "parent_ce": dict(loss="ce_targeted", zero_loss_when_fooled=True),
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,18 @@ class AttackConfig(Config):
 
     Per-sample objectives are combined by SUM over the batch so that a sample's gradient does not
     depend on the batch (the parent used the mean; Adam is invariant to that scale up to its eps).
+
+    Objective scaling (an open reading of the paper's "uniform coefficient 1e-5")
+        ``objective_scaling="per_sample"``: each sample's J is ``L + reg_coef * R``, as the paper's
+        Eq. for J reads. ``"parent_batch"``: the parent framework's ``Attack/mix.py`` takes the
+        *mean* of the per-sample loss over a batch of B and adds the regulariser as one batch-level
+        term (a sum over the batch); per sample, that is ``L + B * reg_coef * R`` up to the overall
+        factor 1/B, to which Adam is invariant. The setting uses ``B = reference_batch_size`` (64,
+        the parent's ``Config/DEFAULT_ATTACK.json``; its attack drivers used 128), never the batch
+        the runner happens to use, so results do not depend on how the input is chunked.
+        :attr:`effective_reg_coef` is the per-sample coefficient either reading gives.
+        ``j_star="running_best"``: J* is the best J so far (the natural reading); ``"initial"``: a
+        fixed threshold, the J of the first step, never updated.
     Randomness (init signs, targets) is drawn on CPU from a generator seeded by ``seed``.
     """
 
@@ -87,6 +110,9 @@ class AttackConfig(Config):
     improvement: str = "either"
     return_iterate: str = "last"
     seed: int = 0
+    objective_scaling: str = "per_sample"
+    reference_batch_size: int = 64
+    j_star: str = "running_best"
 
     KIND = "attack setting"
 
@@ -97,6 +123,13 @@ class AttackConfig(Config):
     def validate(self) -> None:
         """Check every field; raise ValueError naming the first bad one."""
         _validate(self)
+
+    @property
+    def effective_reg_coef(self) -> float:
+        """The regulariser's coefficient per sample, next to an unscaled per-sample loss."""
+        if self.objective_scaling == "parent_batch":
+            return self.reg_coef * self.reference_batch_size
+        return self.reg_coef
 
     @property
     def adaptive_sigma(self) -> bool:
@@ -130,11 +163,18 @@ def _validate(cfg: AttackConfig) -> None:
     check_choice(cfg.regulariser, REGULARISERS, "regulariser")
     check_choice(cfg.improvement, IMPROVEMENT_RULES, "improvement rule")
     check_choice(cfg.return_iterate, RETURN_ITERATES, "return_iterate")
+    check_choice(cfg.objective_scaling, OBJECTIVE_SCALINGS, "objective_scaling")
+    check_choice(cfg.j_star, J_STAR_RULES, "j_star rule")
     check_flag(cfg, "zero_loss_when_fooled", "amsgrad")
-    for field in ("steps", "seed"):
+    for field in ("steps", "seed", "reference_batch_size"):
         value = getattr(cfg, field)
         if not integer(value) or value < 0:
             raise ValueError(f"{field} must be a non-negative integer, got {value!r}")
+    if cfg.reference_batch_size < 1:
+        raise ValueError(f"reference_batch_size must be >= 1, got {cfg.reference_batch_size}")
+    if cfg.objective_scaling == "parent_batch" and cfg.regulariser == "l2_batch":
+        raise ValueError("objective_scaling 'parent_batch' with regulariser 'l2_batch' would weigh the batch "
+                         "twice: l2_batch already is the parent's batch-level term; use regulariser 'l2'")
     for field in ("lr", "adam_eps", "alpha", "cw_c", "sigma0", "sigma_min", "sigma_max"):
         _number(cfg, field, positive=True)
     for field in ("eps", "eps_init", "reg_coef", "kappa"):

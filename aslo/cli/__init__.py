@@ -12,7 +12,7 @@ import importlib
 import sys
 
 # Command modules, in the order ``aslo --help`` lists them.
-COMMAND_MODULES = ("data", "train", "attack", "run", "report", "book")
+COMMAND_MODULES = ("data", "train", "attack", "run", "map", "report", "book")
 
 
 class CLIError(Exception):

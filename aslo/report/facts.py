@@ -22,7 +22,8 @@ def profile_facts() -> pd.DataFrame:
             "models": ", ".join(prof.models),
             "series per dataset": str(prof.samples) if prof.samples else "whole test set",
             "attack budget": f"{config.steps} Adam steps at lr {config.lr:g}",
-            "regulariser weight": f"{config.reg_coef:g}",
+            "regulariser weight": (f"{config.reg_coef:g} ({config.objective_scaling.replace('_', ' ')}: "
+                                   f"{config.effective_reg_coef:g} per series)"),
             "seeds": len(prof.seeds),
             "attack cells": len(grid_cells(prof)),
         })

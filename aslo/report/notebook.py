@@ -59,8 +59,11 @@ def budget_sentence(profile) -> str:
     kwargs = profile.attack_kwargs("AS_CW")
     config = get_attack_config("AS_CW", **kwargs)
     series = f"{profile.samples} test series per dataset" if profile.samples else "whole test sets"
+    reading = ("per series" if config.objective_scaling == "per_sample" else
+               f"read as the parent's batch-level term over {config.reference_batch_size} series, i.e. "
+               f"{config.effective_reg_coef:g} per series")
     return (f"Profile `{profile.name}`: {config.steps} steps at lr {config.lr:g}, regulariser weight "
-            f"{config.reg_coef:g} per series, {series} (sample seed {profile.sample_seed}); datasets "
+            f"{config.reg_coef:g} {reading}, {series} (sample seed {profile.sample_seed}); datasets "
             f"{', '.join(profile.datasets)}; models {', '.join(profile.models)}; seeds "
             f"{', '.join(str(s) for s in profile.seeds)}.")
 

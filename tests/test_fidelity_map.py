@@ -1,0 +1,126 @@
+"""The fidelity map's plan, its resumable store and the recheck of stored cells (tiny stand-in models)."""
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from aslo.experiments import fidelity_map as fm
+from aslo.experiments.backend import Backend
+from aslo.report import claims_map as cm
+
+
+class TinyBackend(Backend):
+    """Random series and a seeded linear classifier per (dataset, model): fast and deterministic."""
+
+    def __init__(self, shift=0.0):
+        self.shift, self.trained = shift, 0
+
+    def load_dataset(self, name, normalize):
+        gen = torch.Generator().manual_seed(len(name))
+        x = torch.randn(30, 1, 12, generator=gen)
+        return SimpleNamespace(name=name, x_test=x, y_test=(x.mean(dim=(1, 2)) > 0).long())
+
+    def trained_model(self, dataset, model, overrides, *, seed, runs_dir, device, progress, recipe="default"):
+        torch.manual_seed(len(model))
+        net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 3))
+        with torch.no_grad():
+            net[1].bias[0] += self.shift  # favours one class: other predictions
+        self.trained += 1
+        return net.eval(), {"test_accuracy": 0.5 + self.shift}
+
+
+def test_plan_shares_cells_between_readings():
+    plan = fm.plan()
+    assert set(plan["attack"]) == set(fm.TABLE1_ATTACKS)
+    assert set(plan["model"]) == set(fm.MAP_MODELS) and set(plan["dataset"]) == set(fm.MAP_DATASETS)
+    paper = plan[plan["budget"] == "paper"]
+    assert set(paper["steps"]) == {1000}
+    assert {(d, m) for d, m in zip(paper["dataset"], paper["model"])} == {
+        (d, m) for d, models in fm.PAPER_BUDGET_SLICE.items() for m in models}
+    short = plan[(plan["budget"] == "short") & (plan["dataset"] == "GunPoint") & (plan["model"] == "lstmfcn")]
+    # CW carries no regulariser: one cell for every lambda; AS-only factors leave CW_L1 as at the centre.
+    cw = short[(short["attack"] == "CW") & (short["factor"].isin(["lambda", "centre", "sigma0"]))]
+    assert cw["cell"].nunique() == 1
+    l1 = short[(short["attack"] == "CW_L1") & short["factor"].isin(["centre", "sigma0", "eta", "j_star"])]
+    assert l1["cell"].nunique() == 1
+    assert short[short["attack"] == "AS_CW"]["cell"].nunique() == 5 + 7 + 2  # lambdas, AS-only levels, loss, amsgrad
+    # The centre is the paper's 1e-5 under the parent's batch-level reading: 6.4e-4 per sample.
+    centre = json.loads(short[(short["reading"] == "centre=parent_batch") & (short["attack"] == "AS_CW")]["overrides"].item())
+    assert centre["objective_scaling"] == "parent_batch" and centre["reg_coef"] == 1e-5 and centre["steps"] == 50
+    lam = short[(short["reading"] == "lambda=0.00064") & (short["attack"] == "AS_CW")]["cell"].item()
+    assert lam == short[(short["reading"] == "centre=parent_batch") & (short["attack"] == "AS_CW")]["cell"].item()
+
+
+def test_reading_ids_and_sentences():
+    ids = [r.reading_id for r in fm.map_readings()]
+    assert len(ids) == len(set(ids))
+    literal = fm.reading_by_id("lambda=1e-05@paper")
+    text = fm.reading_sentence(literal)
+    for piece in ("1000 Adam steps", "lr 0.0001", "lambda 1e-05 per sample", "20 series",
+                  "ItalyPowerDemand (inception, resnet18, macnn, lstmfcn)", "GunPoint (lstmfcn)", "seed 0"):
+        assert piece in text
+    with pytest.raises(ValueError, match="unknown reading"):
+        fm.reading_by_id("lambda=3")
+
+
+def test_map_runs_resumes_and_rechecks(tmp_path):
+    evidence = tmp_path / "ev"
+    backend = TinyBackend()
+    table = fm.run_map(evidence_dir=evidence, runs_dir=tmp_path / "runs", factors=["centre", "sigma0"],
+                       models=["lstmfcn"], progress=False, backend=backend, command="test")
+    lstm = table[table["model"] == "lstmfcn"]
+    complete = lstm.groupby("reading")["stored"].all()
+    # The centre is also the plane's lambda = 6.4e-4 point (same cells).
+    assert set(complete[complete].index) == {"centre=parent_batch", "lambda=0.00064", "sigma0=0.001", "sigma0=0.1"}
+    done = table[table["stored"]]
+    assert done["asr"].notna().all() and (done["n"] == fm.MAP_SAMPLES).all()
+    prov = json.loads((evidence / "provenance.json").read_text())
+    assert prov["runs"][0]["cells_ran"] == 2 * (4 + 2) and prov["runs"][0]["command"] == "test"
+    # Resuming computes nothing.
+    fm.run_map(evidence_dir=evidence, runs_dir=tmp_path / "runs", factors=["centre", "sigma0"],
+               models=["lstmfcn"], progress=False, backend=TinyBackend(), command="again")
+    prov = json.loads((evidence / "provenance.json").read_text())
+    assert prov["runs"][1]["cells_ran"] == 0 and prov["runs"][1]["cells_already_stored"] == 12
+    assert "12 cells" in fm.provenance_sentence(evidence)
+    # The recheck recomputes the same numbers ...
+    check = fm.recheck_stored_cells(3, seed=1, evidence_dir=evidence, backend=TinyBackend())
+    assert len(check) == 3 * len(fm.RECHECK_METRICS) and check["agree"].all()
+    assert "agree with the store" in fm.recheck_sentence(check)
+    # ... and notices a different model (the test can fail).
+    other = fm.recheck_stored_cells(3, seed=1, evidence_dir=evidence, backend=TinyBackend(shift=3.0))
+    assert not other["agree"].all()
+    assert "disagree" in fm.recheck_sentence(other)
+    only = fm.recheck_stored_cells(3, seed=2, evidence_dir=evidence, backend=TinyBackend(), datasets=["GunPoint"])
+    assert set(only["dataset"]) == {"GunPoint"}
+    with pytest.raises(ValueError, match=">= 3"):
+        fm.recheck_stored_cells(2, evidence_dir=evidence, backend=TinyBackend())
+    # The report side reads the store.
+    long = cm.table1_by_reading(fm.map_table(evidence))
+    patterns = cm.reading_patterns(long)
+    assert set(patterns.loc[patterns["complete"], "reading"]) == {"centre=parent_batch", "lambda=0.00064",
+                                                                  "sigma0=0.001", "sigma0=0.1"}
+    assert "3 of 4 models" in cm.conclusion(patterns)
+    records = fm.map_records(evidence, "centre=parent_batch")
+    assert len(records) == 2 * 4 * fm.MAP_SAMPLES
+
+
+def test_pattern_on_the_paper_and_on_an_inert_table():
+    paper = cm.paper_pattern()
+    assert paper["pattern"].sum() == 3 and not paper.set_index("model").loc["MACNN", "asr_kept"]
+    inert = pd.DataFrame({"ASL0": [0.0], "L1": [0.0], "L2": [0.0], "No Reg.": [0.0]}, index=["m"])
+    checks = cm.pattern_checks(inert + 0.5, inert + 0.4, inert)
+    assert not checks["pattern"].item() and checks["asr_kept"].item() and not checks["zeros_far_above"].item()
+    assert not np.isnan(checks["msd_ratio_asl0_none"].item())
+
+
+def test_cli_recheck_reports_a_clear_error(tmp_path, capsys):
+    from aslo.cli import main
+
+    assert main(["map", "--evidence-dir", str(tmp_path), "--recheck", "3"]) == 2
+    assert "only 0 stored cells" in capsys.readouterr().err
+    assert main(["map", "--evidence-dir", str(tmp_path), "--factors", "nonsense", "--no-progress"]) == 2
+    assert "no reading has a factor" in capsys.readouterr().err
