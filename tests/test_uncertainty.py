@@ -133,7 +133,7 @@ def test_profile_verdicts_read_the_store(tmp_path):
     """Verdicts of a profile's stored cells (stand-in layers), beside the budget sentence."""
     from aslo.experiments import load_profile, run_grid
     from aslo.report.uncertainty import profile_verdicts
-    from test_experiments_fakes import FakeBackend
+    from helpers.fakes import FakeBackend
 
     class ZerosBackend(FakeBackend):
         def run_attack(self, net, x, y, attack, overrides, **kw):
