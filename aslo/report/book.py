@@ -18,7 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-NOTEBOOKS = ("01_method", "02_models", "03_part1_table1", "04_part2_figure1", "05_paper_vs_ours", "06_beyond")
+NOTEBOOKS = ("01_method", "02_models", "03_part1_table1", "04_part2_figure1", "05_paper_vs_ours",
+             "07_where_claims_hold", "06_beyond")
 # The kernel papermill starts: this Python, whatever "python3" kernel the user has registered.
 KERNEL = "aslo-current-python"
 # Cell tags that decide what a reader sees (Jupyter Book): the code stays one click away.
@@ -172,6 +173,37 @@ def build_html(root=".", build_dir=None) -> Path:
     return out / "_build" / "html"
 
 
+#: Stored cells of the committed fidelity map that every full build recomputes (seeded choice).
+RECHECK_CELLS = 3
+
+
+def recheck_map_cells(profile, out_dir: Path, *, runs_dir, progress: bool = True, n: int = RECHECK_CELLS,
+                      seed: int = 0) -> Path | None:
+    """Recompute a seeded choice of committed map cells on the profile's datasets (whose models
+    this build trains anyway) and write the agreement to ``<out_dir>/map_recheck.csv``.
+
+    The map's models use the default training recipe with no overrides; a profile that trains
+    otherwise (the smoke profile's 15 epochs) has no matching models, so nothing is rechecked and
+    None is returned (the chapter says so)."""
+    from aslo.experiments import fidelity_map
+
+    path = Path(out_dir) / "map_recheck.csv"
+    path.unlink(missing_ok=True)
+    on = [d for d in profile.datasets if d in fidelity_map.MAP_DATASETS]
+    same_models = profile.training_recipe == "default" and not any(profile.training_kwargs(m) for m in profile.models)
+    if not on or not same_models:
+        if progress:
+            print("  skipped: this profile's datasets or trained models are not the map's", file=sys.stderr)
+        return None
+    evidence = Path(__file__).resolve().parents[2] / fidelity_map.DEFAULT_EVIDENCE_DIR
+    table = fidelity_map.recheck_stored_cells(n, seed, evidence_dir=evidence, runs_dir=runs_dir, datasets=on,
+                                              progress=progress)
+    table.to_csv(path, index=False)
+    if progress:
+        print(f"  {fidelity_map.recheck_sentence(table)}", file=sys.stderr, flush=True)
+    return path
+
+
 def _phase(number: int, total: int, text: str, progress: bool) -> None:
     if progress:
         print(f"[{number}/{total}] {text}", file=sys.stderr, flush=True)
@@ -194,17 +226,19 @@ def make_book(profile: str, *, root=".", execute: bool = True, results_dir=None,
     results_dir = Path(results_dir or default_results_dir()).resolve()
     runs_dir = Path(runs_dir or default_runs_dir()).resolve()
     if execute:
-        total = 4
+        total = 5
         _phase(1, total, f"training {len(prof.datasets) * len(prof.models)} models of profile {prof.name} "
                          f"(checkpoints in {runs_dir}; matching ones are reused)", progress)
         train_profile_models(prof, runs_dir=runs_dir, progress=progress)
         _phase(2, total, f"running the attack grid into {results_dir} (finished cells are skipped)", progress)
         run_grid(prof, results_dir=results_dir, runs_dir=runs_dir, progress=progress)
-        _phase(3, total, f"executing {len(NOTEBOOKS)} notebooks into {paths['executed']}", progress)
         paths["outputs"].mkdir(parents=True, exist_ok=True)
+        _phase(3, total, f"recomputing {RECHECK_CELLS} seeded cells of the committed fidelity map", progress)
+        recheck_map_cells(prof, paths["outputs"], runs_dir=runs_dir, progress=progress)
+        _phase(4, total, f"executing {len(NOTEBOOKS)} notebooks into {paths['executed']}", progress)
         write_profile_facts(paths["outputs"])
         execute_notebooks(profile, root=root, results_dir=results_dir, runs_dir=runs_dir,
                           parameters=params, progress=progress)
-        _phase(4, total, "building the book (warnings are errors)", progress)
+        _phase(5, total, "building the book (warnings are errors)", progress)
     check_executed(root)
     return build_html(root, build_dir)
