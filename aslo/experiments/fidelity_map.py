@@ -36,6 +36,7 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+import torch
 
 from aslo.experiments.backend import Backend, canonical_hash, json_safe
 from aslo.experiments.grid import PART1_ATTACKS, Cell, select_samples
@@ -43,6 +44,8 @@ from aslo.experiments.locks import FileLock
 from aslo.experiments.store import ResultStore
 
 MAP_NAME = "fidelity_map"
+#: The map was computed with one torch thread; CPU results depend on the thread count.
+MAP_THREADS = 1
 #: Where the committed evidence lives, relative to the repository root.
 DEFAULT_EVIDENCE_DIR = Path("evidence") / MAP_NAME
 #: The map's slice: all four models on two short datasets (ItalyPowerDemand, length 24, costs a
@@ -414,7 +417,7 @@ def recheck_stored_cells(n: int = 3, seed: int = 0, *, evidence_dir: str | os.Pa
                          runs_dir: str | os.PathLike = "runs", device: str = "cpu", max_steps: int | None = 200,
                          datasets: Iterable[str] | None = None,
                          rtol: float = 1e-4, atol: float = 1e-6, progress: bool = False,
-                         backend: Backend | None = None) -> pd.DataFrame:
+                         backend: Backend | None = None, threads: int | None = MAP_THREADS) -> pd.DataFrame:
     """Re-execute a seeded random choice of ``n`` (>= 3) stored map cells; compare per metric.
 
     Cells are drawn with ``numpy.random.default_rng(seed)`` among the stored cells with at most
@@ -424,7 +427,9 @@ def recheck_stored_cells(n: int = 3, seed: int = 0, *, evidence_dir: str | os.Pa
     per (cell, metric): dataset, model, attack, cell, metric, stored, recomputed, abs_diff, agree
     (``|stored - recomputed| <= atol + rtol * |stored|``; NaN == NaN agrees), plus the test
     accuracy of the model the cell was stored with and of the one used now. Nothing is written.
-    ``backend`` substitutes the layers (tests).
+    ``threads``: torch threads for the recomputation (and any training it needs): the map's
+    :data:`MAP_THREADS` by default, since CPU results depend on the thread count; so ``runs_dir``
+    should hold models trained with that many threads. ``backend`` substitutes the layers (tests).
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 3:
         raise ValueError(f"n must be an integer >= 3, got {n!r}")
@@ -443,19 +448,32 @@ def recheck_stored_cells(n: int = 3, seed: int = 0, *, evidence_dir: str | os.Pa
     rows = []
     from tqdm.auto import tqdm
 
-    for row in tqdm(list(frame.iloc[pick].itertuples()), desc="recheck", disable=not progress):
-        stored_rec = store.read(Cell(MAP_NAME, row.dataset, row.model, row.cell, MAP_SEED))
-        stored = stored_rec.summary
-        fresh, _, fresh_meta = runner.compute(row.dataset, row.model, row.attack, json.loads(row.overrides))
-        for metric in RECHECK_METRICS:
-            a, b = float(stored[metric]), float(fresh[metric])
-            same = (np.isnan(a) and np.isnan(b)) or abs(a - b) <= atol + rtol * abs(a)
-            rows.append(dict(dataset=row.dataset, model=row.model, attack=row.attack, cell=row.cell,
-                             steps=row.steps, metric=metric, stored=a, recomputed=b,
-                             abs_diff=abs(a - b) if not (np.isnan(a) or np.isnan(b)) else np.nan,
-                             agree=bool(same), stored_model_accuracy=stored_rec.meta.get("model_test_accuracy"),
-                             model_accuracy_now=fresh_meta.get("model_test_accuracy")))
+    previous_threads = torch.get_num_threads()
+    if threads:  # CPU results (training and attacks) depend on the thread count: use the map's
+        torch.set_num_threads(threads)
+    try:
+        for row in tqdm(list(frame.iloc[pick].itertuples()), desc="recheck", disable=not progress):
+            rows.extend(_recheck_cell(store, runner, row, rtol=rtol, atol=atol))
+    finally:
+        torch.set_num_threads(previous_threads)
     return pd.DataFrame(rows)
+
+
+def _recheck_cell(store: ResultStore, runner: "MapRunner", row, *, rtol: float, atol: float) -> list[dict]:
+    """Recompute one stored map cell; one comparison row per metric."""
+    stored_rec = store.read(Cell(MAP_NAME, row.dataset, row.model, row.cell, MAP_SEED))
+    stored = stored_rec.summary
+    fresh, _, fresh_meta = runner.compute(row.dataset, row.model, row.attack, json.loads(row.overrides))
+    rows = []
+    for metric in RECHECK_METRICS:
+        a, b = float(stored[metric]), float(fresh[metric])
+        same = (np.isnan(a) and np.isnan(b)) or abs(a - b) <= atol + rtol * abs(a)
+        rows.append(dict(dataset=row.dataset, model=row.model, attack=row.attack, cell=row.cell,
+                         steps=row.steps, metric=metric, stored=a, recomputed=b,
+                         abs_diff=abs(a - b) if not (np.isnan(a) or np.isnan(b)) else np.nan,
+                         agree=bool(same), stored_model_accuracy=stored_rec.meta.get("model_test_accuracy"),
+                         model_accuracy_now=fresh_meta.get("model_test_accuracy")))
+    return rows
 
 
 def reading_by_id(reading_id: str) -> Reading:

@@ -179,12 +179,14 @@ RECHECK_CELLS = 3
 
 def recheck_map_cells(profile, out_dir: Path, *, runs_dir, progress: bool = True, n: int = RECHECK_CELLS,
                       seed: int = 0) -> Path | None:
-    """Recompute a seeded choice of committed map cells on the profile's datasets (whose models
-    this build trains anyway) and write the agreement to ``<out_dir>/map_recheck.csv``.
+    """Recompute a seeded choice of committed map cells on the profile's datasets and write the
+    agreement to ``<out_dir>/map_recheck.csv``.
 
-    The map's models use the default training recipe with no overrides; a profile that trains
-    otherwise (the smoke profile's 15 epochs) has no matching models, so nothing is rechecked and
-    None is returned (the chapter says so)."""
+    The map ran with one torch thread, and CPU results (training included) depend on the thread
+    count: its models are retrained, once, with that many threads into ``<runs_dir>/fidelity_map``
+    (the default recipe). A profile whose datasets are not the map's, or that trains otherwise (the
+    smoke profile's 15 epochs: a build for tests), rechecks nothing and returns None (the chapter
+    says so)."""
     from aslo.experiments import fidelity_map
 
     path = Path(out_dir) / "map_recheck.csv"
@@ -196,8 +198,8 @@ def recheck_map_cells(profile, out_dir: Path, *, runs_dir, progress: bool = True
             print("  skipped: this profile's datasets or trained models are not the map's", file=sys.stderr)
         return None
     evidence = Path(__file__).resolve().parents[2] / fidelity_map.DEFAULT_EVIDENCE_DIR
-    table = fidelity_map.recheck_stored_cells(n, seed, evidence_dir=evidence, runs_dir=runs_dir, datasets=on,
-                                              progress=progress)
+    table = fidelity_map.recheck_stored_cells(n, seed, evidence_dir=evidence, runs_dir=Path(runs_dir) / "fidelity_map",
+                                              datasets=on, progress=progress)
     table.to_csv(path, index=False)
     if progress:
         print(f"  {fidelity_map.recheck_sentence(table)}", file=sys.stderr, flush=True)
