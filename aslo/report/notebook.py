@@ -30,6 +30,8 @@ class NotebookContext:
 
     def budget(self) -> str:
         """One sentence naming the budget behind every number of the page (generated from the profile)."""
+        from aslo.report.uncertainty import budget_sentence
+
         return budget_sentence(self.profile)
 
 
@@ -50,22 +52,6 @@ def setup_notebook(profile, *, datasets=None, models=None, seeds=None, results_d
     out = Path(output_dir).resolve() if output_dir else results / prof.name / "report"
     out.mkdir(parents=True, exist_ok=True)
     return NotebookContext(prof, out, results, Path(runs_dir).resolve())
-
-
-def budget_sentence(profile) -> str:
-    """Steps, lr, regulariser weight, series, datasets, models and seeds of a profile, as one sentence."""
-    from aslo.attacks import get_attack_config
-
-    kwargs = profile.attack_kwargs("AS_CW")
-    config = get_attack_config("AS_CW", **kwargs)
-    series = f"{profile.samples} test series per dataset" if profile.samples else "whole test sets"
-    reading = ("per series" if config.objective_scaling == "per_sample" else
-               f"read as the parent's batch-level term over {config.reference_batch_size} series, i.e. "
-               f"{config.effective_reg_coef:g} per series")
-    return (f"Profile `{profile.name}`: {config.steps} steps at lr {config.lr:g}, regulariser weight "
-            f"{config.reg_coef:g} {reading}, {series} (sample seed {profile.sample_seed}); datasets "
-            f"{', '.join(profile.datasets)}; models {', '.join(profile.models)}; seeds "
-            f"{', '.join(str(s) for s in profile.seeds)}.")
 
 
 def stored_results(context: NotebookContext, part: int | None = None) -> pd.DataFrame:
