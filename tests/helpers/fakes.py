@@ -29,15 +29,15 @@ def _seed_of(*parts) -> int:
 
 
 class FakeBackend(Backend):
-    """Deterministic, fast stand-in; counts calls; optional sleep per attack.
+    """Deterministic, fast stand-in; counts calls.
 
     ``gate_after=k``: before the (k+1)-th attack, print ``GATE`` on stdout and block reading stdin
     (an event the test waits for, instead of guessing with sleeps).
     """
 
-    def __init__(self, sleep: float = 0.0, metrics: str = "fake-1", log: str | None = None,
+    def __init__(self, metrics: str = "fake-1", log: str | None = None,
                  gate_after: int | None = None, rendezvous: tuple[str, int] | None = None):
-        self.sleep, self.metrics, self.log, self.gate_after = sleep, metrics, log, gate_after
+        self.metrics, self.log, self.gate_after = metrics, log, gate_after
         self.rendezvous = rendezvous
         self.trained: list[tuple] = []
         self.attacked: list[tuple] = []
@@ -78,8 +78,6 @@ class FakeBackend(Backend):
         if self.log:
             with open(self.log, "a") as fh:
                 fh.write(f"{net} {attack} {seed} {os.getpid()}\n")
-        if self.sleep:
-            time.sleep(self.sleep)
         rng = np.random.default_rng(_seed_of(net, attack, seed, dict(overrides)))
         x = np.asarray(x)
         l2 = np.abs(x.reshape(len(x), -1)).mean(axis=1) * rng.uniform(0.1, 1.0, size=len(x))
