@@ -17,7 +17,7 @@ class TinyBackend(Backend):
     """Random series and a seeded linear classifier per (dataset, model): fast and deterministic."""
 
     def __init__(self, shift=0.0):
-        self.shift, self.trained = shift, 0
+        self.shift, self.trained, self.threads_seen = shift, 0, set()
 
     def load_dataset(self, name, normalize):
         gen = torch.Generator().manual_seed(len(name))
@@ -25,6 +25,7 @@ class TinyBackend(Backend):
         return SimpleNamespace(name=name, x_test=x, y_test=(x.mean(dim=(1, 2)) > 0).long())
 
     def trained_model(self, dataset, model, overrides, *, seed, runs_dir, device, progress, recipe="default"):
+        self.threads_seen.add(torch.get_num_threads())
         torch.manual_seed(len(model))
         net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(12, 3))
         with torch.no_grad():
@@ -70,8 +71,15 @@ def test_reading_ids_and_sentences():
 def test_map_runs_resumes_and_rechecks(tmp_path):
     evidence = tmp_path / "ev"
     backend = TinyBackend()
-    table = fm.run_map(evidence_dir=evidence, runs_dir=tmp_path / "runs", factors=["centre", "sigma0"],
-                       models=["lstmfcn"], progress=False, backend=backend, command="test")
+    before = torch.get_num_threads()
+    torch.set_num_threads(fm.MAP_THREADS + 1)  # the map must pin its own count whatever the caller's
+    try:
+        table = fm.run_map(evidence_dir=evidence, runs_dir=tmp_path / "runs", factors=["centre", "sigma0"],
+                           models=["lstmfcn"], progress=False, backend=backend, command="test")
+        assert torch.get_num_threads() == fm.MAP_THREADS + 1  # restored afterwards
+    finally:
+        torch.set_num_threads(before)
+    assert backend.threads_seen == {fm.MAP_THREADS}
     lstm = table[table["model"] == "lstmfcn"]
     complete = lstm.groupby("reading")["stored"].all()
     # The centre is also the plane's lambda = 6.4e-4 point (same cells).
@@ -80,6 +88,7 @@ def test_map_runs_resumes_and_rechecks(tmp_path):
     assert done["asr"].notna().all() and (done["n"] == fm.MAP_SAMPLES).all()
     prov = json.loads((evidence / "provenance.json").read_text())
     assert prov["runs"][0]["cells_ran"] == 2 * (4 + 2) and prov["runs"][0]["command"] == "test"
+    assert prov["runs"][0]["machine"]["torch_threads"] == fm.MAP_THREADS
     # Resuming computes nothing.
     fm.run_map(evidence_dir=evidence, runs_dir=tmp_path / "runs", factors=["centre", "sigma0"],
                models=["lstmfcn"], progress=False, backend=TinyBackend(), command="again")

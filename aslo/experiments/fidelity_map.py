@@ -22,6 +22,7 @@ random choice of stored cells and reports the agreement.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -297,6 +298,18 @@ class MapRunner:
         return counts
 
 
+@contextlib.contextmanager
+def torch_threads(threads: int | None):
+    """Run the body with ``threads`` torch threads (None: leave as is), then restore the count."""
+    previous = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def _git_commit() -> str:
     try:
         return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
@@ -308,8 +321,12 @@ def _git_commit() -> str:
 def run_map(*, evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR, runs_dir: str | os.PathLike = "runs",
             factors: Iterable[str] | None = None, datasets: Iterable[str] | None = None,
             models: Iterable[str] | None = None, device: str = "cpu", progress: bool = True,
-            command: str | None = None, backend: Backend | None = None) -> pd.DataFrame:
+            command: str | None = None, backend: Backend | None = None,
+            threads: int | None = MAP_THREADS) -> pd.DataFrame:
     """Compute the map (resumably) and write ``plan.csv``, ``map.csv`` and ``provenance.json``.
+
+    Runs (and trains any missing model) with ``threads`` torch threads, :data:`MAP_THREADS` by
+    default: CPU results depend on the thread count, and every stored cell used the same one.
 
     ``factors`` restricts the readings (e.g. ``["lambda"]``), ``datasets``/``models`` the slice.
     Provenance records the command, commit, date, machine and the wall time of this invocation
@@ -326,10 +343,11 @@ def run_map(*, evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR, runs_dir:
     started = time.time()
     t0 = time.perf_counter()
     counts = {"done": 0, "ran": 0}
-    try:
-        runner.run(frame, progress=progress, counts=counts)
-    finally:  # an interrupted run still records what it computed
-        _write_provenance(evidence, command, started, time.perf_counter() - t0, counts, readings, device)
+    with torch_threads(threads):  # provenance inside, so it records the count the cells used
+        try:
+            runner.run(frame, progress=progress, counts=counts)
+        finally:  # an interrupted run still records what it computed
+            _write_provenance(evidence, command, started, time.perf_counter() - t0, counts, readings, device)
     return map_table(evidence)
 
 
@@ -448,14 +466,9 @@ def recheck_stored_cells(n: int = 3, seed: int = 0, *, evidence_dir: str | os.Pa
     rows = []
     from tqdm.auto import tqdm
 
-    previous_threads = torch.get_num_threads()
-    if threads:  # CPU results (training and attacks) depend on the thread count: use the map's
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         for row in tqdm(list(frame.iloc[pick].itertuples()), desc="recheck", disable=not progress):
             rows.extend(_recheck_cell(store, runner, row, rtol=rtol, atol=atol))
-    finally:
-        torch.set_num_threads(previous_threads)
     return pd.DataFrame(rows)
 
 
