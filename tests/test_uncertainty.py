@@ -157,3 +157,183 @@ def test_no_pair_gives_empty_tables_with_columns():
     intervals = claim_intervals(rec, n_boot=50)
     assert intervals.empty and "verdict" in intervals.columns
     assert claim_verdicts(intervals).empty
+
+
+# --- Parts of a combined margin, series needed -------------------------------------------------
+
+def _pair(a_name, b_name, *, n=30, a_factor=0.7, a_fails=(), b_fails=(), a_c0=0.0, b_c0=0.0, model="lstmfcn",
+          dataset="D1", seed=0):
+    """Paired records of two attacks on n series: A's distance is a_factor x B's, with small noise."""
+    rng = np.random.default_rng(seed)
+    level = rng.uniform(0.5, 1.5, n)
+    rows = []
+    for attack, factor, fails, c0 in ((a_name, a_factor, a_fails, a_c0), (b_name, 1.0, b_fails, b_c0)):
+        noise = rng.uniform(0.97, 1.03, n)
+        c0s = np.broadcast_to(np.asarray(c0, float), (n,))
+        rows += [dict(dataset=dataset, model=model, attack=attack, test_index=i, success=int(i not in fails),
+                      l2=factor * level[i] * noise[i], close_to_zero=c0s[i]) for i in range(n)]
+    return pd.DataFrame(rows)
+
+
+def test_c4_parts_say_the_asr_part_is_the_undecided_one():
+    """Distance clearly 30 % lower, one series of 30 fooled by GM_PGD only: C4 inconclusive, the parts say why."""
+    from aslo.report.uncertainty import claim_parts
+
+    rec = _pair("AS_GM_PGD", "GM_PGD", a_factor=0.7, a_fails=(4,))
+    intervals = claim_intervals(rec, n_boot=1000)
+    row = intervals.iloc[0]
+    assert (row["a"], row["b"], row["verdict"]) == ("AS_GM_PGD", "GM_PGD", INCONCLUSIVE)
+    parts = claim_parts(rec, n_boot=1000).set_index("part")
+    assert list(parts.index) == ["distance", "ASR kept"]
+    assert parts.loc["distance", "verdict"] == SUPPORTED and parts.loc["distance", "ci_high"] < -0.2
+    assert parts.loc["ASR kept", "verdict"] == INCONCLUSIVE
+    assert parts.loc["ASR kept", "estimate"] == pytest.approx(-1 / 30)
+    assert parts.loc["ASR kept", "ci_low"] < -0.05 <= parts.loc["ASR kept", "ci_high"]
+    # The combined margin is the minimum of the parts', at the estimate; the verdict stays the combined one.
+    assert row["margin"] == pytest.approx(parts["margin"].min())
+    dist = parts.loc["distance"]
+    assert row["parts"] == (f"distance {100 * dist['estimate']:+.1f} % [{100 * dist['ci_low']:+.1f} %, "
+                            f"{100 * dist['ci_high']:+.1f} %] supported; ASR kept -0.03 [-0.10, +0.00] inconclusive")
+    verdicts = claim_verdicts(intervals)
+    assert verdicts["verdict"].item() == INCONCLUSIVE and "ASR kept" in verdicts["intervals"].item()
+    assert verdicts["series_needed"].item() == row["series_needed"] > 30
+
+
+def test_c3_parts_can_disagree():
+    """About half a zero per series more, from none: the factor holds, the difference of >= 1 does not."""
+    from aslo.report.uncertainty import claim_parts
+
+    c0 = (np.arange(40) % 2).astype(float)  # 0, 1, 0, 1, ...: mean 0.5
+    rec = _pair("AS_CW", "CW", n=40, a_factor=1.0, a_c0=c0, b_c0=0.0)
+    parts = claim_parts(rec, n_boot=1000)
+    c3 = parts[parts["claim"].str.startswith("C3")].set_index("part")
+    assert c3.loc["factor", "verdict"] == SUPPORTED
+    assert c3.loc["difference", "verdict"] == CONTRADICTED
+    iv = claim_intervals(rec, n_boot=1000)
+    assert iv[iv["claim"].str.startswith("C3")]["verdict"].item() == CONTRADICTED
+    # Single-part comparisons carry no parts text; their parts table has one row.
+    assert (iv[iv["claim"].str.startswith("C2")]["parts"] == "").all()
+    assert (parts[parts["claim"].str.startswith("C2")]["part"] == "distance").all()
+
+
+def test_claim_parts_uses_the_same_draws_as_claim_intervals():
+    from aslo.report.uncertainty import claim_parts
+
+    rec = _pair("AS_GM_PGD", "GM_PGD", a_factor=0.7, a_fails=(4,))
+    a, b = claim_parts(rec, n_boot=300, seed=7), claim_parts(rec, n_boot=300, seed=7)
+    pd.testing.assert_frame_equal(a, b)
+    iv = claim_intervals(rec, n_boot=300, seed=7)
+    dist = a[a["part"] == "distance"].iloc[0]
+    assert (dist["ci_low"], dist["ci_high"]) == (iv["ci_low"].item(), iv["ci_high"].item())
+
+
+def test_series_needed_formula():
+    from aslo.report.uncertainty import series_needed
+
+    # Half-width towards 0 of 0.03 at a margin of 0.02: 30 x 1.5^2 = 67.5 -> 68.
+    assert series_needed(0.02, -0.01, 0.05, 30) == 68
+    # Negative margin: the upper side is the one that must clear 0.
+    assert series_needed(-0.02, -0.09, 0.01, 30) == 68
+    # Larger effect at the same spread: fewer series; smaller effect: more.
+    assert series_needed(0.04, 0.01, 0.07, 30) < series_needed(0.02, -0.01, 0.05, 30) < series_needed(0.01, -0.02, 0.04, 30)
+    # An inconclusive interval always needs at least the series it has.
+    assert series_needed(0.01, -0.0001, 0.05, 30) >= 30
+    assert series_needed(0.0, -0.1, 0.1, 30) == np.inf
+    assert np.isnan(series_needed(np.nan, -0.1, 0.1, 30))
+    with pytest.raises(ValueError, match="reversed"):
+        series_needed(0.01, 0.1, -0.1, 30)
+    with pytest.raises(ValueError, match="series must be"):
+        series_needed(0.01, -0.1, 0.1, 0)
+
+
+def _c2_records(reduction, n=12, seed=5):
+    """C2 records (all four Part-1 attacks): ASL0's distance (1 - reduction) x CW's with 15 % noise per series."""
+    rng = np.random.default_rng(seed)
+    base = _records({"CW": (1.0, 1.0, 0)}, n=n, datasets=("D1",), seed=seed)
+    noise = rng.normal(0, 0.15, len(base))
+    noise -= noise.mean()  # the noise does not move the mean ratio: the effect is the reduction itself
+    asl0 = base.assign(attack="AS_CW", l2=base["l2"] * (1 - reduction) + base["l2"].mean() * noise)
+    return pd.concat([asl0, base] + [base.assign(attack=a) for a in ("CW_L1", "CW_L2")])
+
+
+def test_series_needed_from_records_shrinks_with_the_effect():
+    """Same noise, larger reductions beyond the 5 % rule need fewer series; at exactly 5 % none decides."""
+    from aslo.report.uncertainty import series_needed_text
+
+    needed = {}
+    for reduction in (0.07, 0.09):
+        iv = claim_intervals(_c2_records(reduction), n_boot=1000)
+        row = iv[iv["claim"].str.startswith("C2") & (iv["b"] == "CW")].iloc[0]
+        assert row["verdict"] == INCONCLUSIVE and row["margin"] == pytest.approx(reduction - 0.05)
+        needed[reduction] = row["series_needed"]
+    assert 12 < needed[0.09] < needed[0.07] < np.inf
+    # A reduction of exactly the rule's 5 %: margin 0 -> cannot be decided at this effect.
+    iv = claim_intervals(_c2_records(0.05), n_boot=1000)
+    c2 = iv[iv["claim"].str.startswith("C2")]
+    assert (c2["verdict"] == INCONCLUSIVE).all() and (c2["series_needed"] == np.inf).all()
+    assert claim_verdicts(iv).set_index("claim").loc[c2["claim"].iloc[0], "series_needed"] == np.inf
+    text = series_needed_text(iv)
+    assert "C2 for LSTMFCN cannot be decided at this effect" in text
+    # The sentence for a finite size is generated from the numbers.
+    iv = claim_intervals(_c2_records(0.07), n_boot=1000)
+    n = claim_verdicts(iv).set_index("claim").filter(like="C2", axis=0)["series_needed"].item()
+    assert n == iv[iv["claim"].str.startswith("C2")]["series_needed"].max()
+    text = series_needed_text(iv)
+    assert "C2 for LSTMFCN would need about" in text and "this run has 12" in text and "-7.0 %" in text
+
+
+def test_series_needed_text_when_all_decided():
+    from aslo.report.uncertainty import series_needed_text
+
+    iv = claim_intervals(_pair("AS_CW", "CW", a_factor=0.7, a_c0=40.0), n_boot=300)
+    assert set(iv["claim"].str[:2]) == {"C1", "C2", "C3", "C4"}
+    assert (iv["verdict"] == SUPPORTED).all() and iv["series_needed"].isna().all()
+    assert claim_verdicts(iv)["series_needed"].isna().all()
+    assert series_needed_text(iv) == "Every claim is decided (supported or contradicted) at this run's 30 series per dataset (1 dataset(s))."
+
+
+def test_discordant_end_matches_the_bootstrap_and_the_rule_text():
+    """One discordant series of 30 puts the ASR interval's end at 0.10, as the rule text says."""
+    from aslo.report.uncertainty import discordant_end, verdict_rule_text
+
+    assert discordant_end(30) == pytest.approx(0.1)
+    rec = _pair("AS_CW", "CW", a_factor=0.7, a_fails=(4,))
+    row = claim_intervals(rec)
+    c1 = row[row["claim"].str.startswith("C1")].iloc[0]
+    assert c1["ci_low"] == pytest.approx(-discordant_end(30))
+    text = verdict_rule_text(series=30)
+    assert "equivalence test" in text and "0.10 > 0.05" in text
+    enough = next(n for n in range(1, 1000) if discordant_end(n) < 0.05)
+    assert f"from {enough} series" in text and discordant_end(enough - 1) >= 0.05
+    assert "equivalence test" in verdict_rule_text() and "0.10" not in verdict_rule_text()
+    with pytest.raises(ValueError, match="series must be"):
+        discordant_end(0)
+
+
+def test_public_functions_have_docstrings():
+    import inspect
+
+    import aslo.report.uncertainty as module
+
+    public = [obj for name, obj in vars(module).items() if not name.startswith("_")
+              and (inspect.isfunction(obj) or inspect.isclass(obj)) and obj.__module__ == module.__name__]
+    assert len(public) >= 10
+    assert all((obj.__doc__ or "").strip() for obj in public), [o.__name__ for o in public if not o.__doc__]
+
+
+def test_bad_input_gives_clear_errors():
+    from aslo.report.uncertainty import claim_parts, series_needed_text
+
+    rec = _pair("AS_CW", "CW")
+    with pytest.raises(TypeError, match="DataFrame"):
+        claim_intervals(rec.to_dict())
+    with pytest.raises(ValueError, match="n_boot"):
+        claim_parts(rec, n_boot=0)
+    with pytest.raises(ValueError, match="level"):
+        claim_intervals(rec, n_boot=10, level=1.5)
+    with pytest.raises(ValueError, match="lacks column"):
+        claim_verdicts(rec)
+    with pytest.raises(ValueError, match="lacks column"):
+        series_needed_text(claim_intervals(rec, n_boot=10).drop(columns=["series_needed"]))
+    with pytest.raises(TypeError, match="DataFrame"):
+        series_needed_text(None)

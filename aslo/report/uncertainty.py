@@ -24,13 +24,23 @@ point rule of :mod:`aslo.report.claims`.
 boundary: more series, datasets or seeds are needed). A claim with several comparators (C1,
 C2: L1, L2, none; C3: L2, none) is supported for a model when every comparison is, contradicted
 when any is, inconclusive otherwise.
+
+**Parts.** C3's margin is the minimum of two parts (the difference ``C(A) - C(B) - far_margin``
+and the factor ``C(A) - far_factor C(B)``), C4's of two (the distance ``-d - min_reduction`` and
+the ASR kept ``tol - |ASR(A) - ASR(B)|``). The combined margin stays the rule; :func:`claim_parts`
+gives each part its own interval and verdict, and :func:`claim_intervals` says them in words, so
+an inconclusive verdict names the part that is undecided.
+
+**Series needed.** For an inconclusive comparison, :func:`series_needed` extrapolates the
+interval's half-width on the side of 0 as ``1 / sqrt(n)`` to the series per dataset at which it
+would equal the observed margin; :func:`series_needed_text` says it per claim and model.
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -42,8 +52,12 @@ SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusi
 VERDICTS = (SUPPORTED, CONTRADICTED, INCONCLUSIVE)
 RECORD_COLUMNS = ("dataset", "model", "attack", "test_index", "success", "l2", "close_to_zero")
 INTERVAL_COLUMNS = ("claim", "model", "a", "b", "quantity", "estimate", "ci_low", "ci_high", "margin",
-                    "margin_low", "margin_high", "verdict", "datasets", "series")
-VERDICT_COLUMNS = ("claim", "model", "verdict", "intervals", "series", "datasets")
+                    "margin_low", "margin_high", "verdict", "datasets", "series", "parts", "series_needed")
+PART_COLUMNS = ("claim", "model", "a", "b", "part", "quantity", "rule", "estimate", "ci_low", "ci_high", "margin",
+                "margin_low", "margin_high", "verdict", "series_needed")
+VERDICT_COLUMNS = ("claim", "model", "verdict", "intervals", "series", "datasets", "series_needed")
+#: A margin estimate this close to 0 cannot be decided by more series (absorbs float noise at the boundary).
+ZERO_EFFECT = 1e-9
 
 
 @dataclass(frozen=True)
@@ -147,22 +161,57 @@ def _per_dataset(w, a, b):
     return np.vstack([*s["a"], *s["b"]])
 
 
-def _margin(kind: str, agg: np.ndarray, rules: ClaimRules) -> tuple[np.ndarray, np.ndarray]:
-    """(difference, margin) from Table-1-aggregated quantities ``agg`` (6, rows)."""
+class _Part(NamedTuple):
+    """One part of a comparison's margin: the quantity it tests, its rule, and the margin (>= 0 where the rule holds)."""
+
+    name: str
+    label: str
+    rule: str
+    value: np.ndarray
+    margin: np.ndarray
+
+
+def _parts(kind: str, agg: np.ndarray, rules: ClaimRules) -> list[_Part]:
+    """The parts of a comparison's margin from Table-1-aggregated quantities ``agg`` (6, rows).
+
+    The comparison's margin is the minimum of its parts' margins; its headline difference is the
+    first part's quantity.
+    """
     asr_a, msd_a, c_a, asr_b, msd_b, c_b = agg
     with np.errstate(invalid="ignore", divide="ignore"):
         rel = msd_a / msd_b - 1
+    asr = _Part("ASR kept", "ASR(A) - ASR(B)", f"|ASR(A) - ASR(B)| <= {rules.asr_tolerance:g}", asr_a - asr_b,
+                rules.asr_tolerance - np.abs(asr_a - asr_b))
+    distance = _Part("distance", "MSD(A)/MSD(B) - 1", f"MSD(A)/MSD(B) - 1 <= -{rules.min_reduction:.0%}", rel,
+                     -rel - rules.min_reduction)
     if kind == "asr_diff":
-        d = asr_a - asr_b
-        return d, rules.asr_tolerance - np.abs(d)
+        return [asr]
     if kind == "msd_rel":
-        return rel, -rel - rules.min_reduction
+        return [distance]
     if kind == "c0_diff":
-        d = c_a - c_b
-        return d, np.minimum(d - rules.far_margin, c_a - rules.far_factor * c_b)
+        factor = c_a - rules.far_factor * c_b
+        return [_Part("difference", "C(A) - C(B)", f"C(A) - C(B) >= {rules.far_margin:g}", c_a - c_b,
+                      c_a - c_b - rules.far_margin),
+                _Part("factor", f"C(A) - {rules.far_factor:g} C(B)", f"C(A) >= {rules.far_factor:g} C(B)", factor, factor)]
     if kind == "msd_rel_asr":
-        return rel, np.minimum(-rel - rules.min_reduction, rules.asr_tolerance - np.abs(asr_a - asr_b))
+        return [distance, asr]
     raise ValueError(f"unknown quantity {kind!r}")
+
+
+def _fmt_part(name: str, value: float) -> str:
+    """A part's quantity in its own unit: distance as a percentage, ASR to two decimals."""
+    if not np.isfinite(value):
+        return "nan"
+    if name == "distance":
+        return f"{100 * value:+.1f} %"
+    if name == "ASR kept":
+        return f"{value:+.2f}"
+    return f"{value:+.3g}"
+
+
+def _part_text(name: str, estimate: float, low: float, high: float, verdict: str) -> str:
+    """E.g. ``distance -22.0 % [-30.1 %, -17.2 %] supported``."""
+    return (f"{name} {_fmt_part(name, estimate)} [{_fmt_part(name, low)}, {_fmt_part(name, high)}] {verdict}")
 
 
 def _aggregate_strata(strata, n_boot, seed) -> np.ndarray:
@@ -189,42 +238,110 @@ def check_records(records: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def series_needed(margin: float, margin_low: float, margin_high: float, series: float) -> float:
+    """Series per dataset at which the margin's interval would just clear 0, at the observed margin.
+
+    The interval's half-width on the side of 0 (``h = margin - margin_low`` for a positive margin,
+    ``margin_high - margin`` for a negative one; ``z se`` read off the percentile interval) shrinks
+    as ``1 / sqrt(n)`` with the series per dataset (same datasets, same design), so the interval
+    clears 0 at ``n_needed = series * (h / |margin|)^2``, rounded up. An inconclusive interval
+    gives ``n_needed >= series``. Returns ``inf`` when the margin estimate is ~0 (the comparison
+    cannot be decided at this effect) and ``nan`` when the margin or its interval is not finite.
+    """
+    if not (np.isfinite(series) and series > 0):
+        raise ValueError(f"series must be a finite number > 0, got {series!r}")
+    values = (margin, margin_low, margin_high)
+    if not all(np.isfinite(v) for v in values):
+        return float("nan")
+    if margin_low > margin_high:
+        raise ValueError(f"the margin's interval is reversed: [{margin_low}, {margin_high}]")
+    if abs(margin) <= ZERO_EFFECT:
+        return float("inf")
+    half = margin - margin_low if margin > 0 else margin_high - margin
+    return float(np.ceil(series * (max(half, 0.0) / abs(margin)) ** 2 - 1e-9))
+
+
+def _strata_of(sub: pd.DataFrame, comp: Comparison) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per dataset, the paired (A, B) arrays of success, l2, close-to-0 on their common series."""
+    strata = {}
+    for dataset, group in sub.groupby("dataset", sort=True):
+        a = group[group["attack"] == comp.a].set_index("test_index")
+        b = group[group["attack"] == comp.b].set_index("test_index")
+        common = a.index.intersection(b.index).sort_values()
+        if len(common) == 0:
+            continue
+        cols = ["success", "l2", "close_to_zero"]
+        strata[dataset] = (a.loc[common, cols].to_numpy(float), b.loc[common, cols].to_numpy(float))
+    return strata
+
+
+def _analyse(records: pd.DataFrame, rules: ClaimRules | None, n_boot: int, level: float,
+             seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(intervals, parts) of every comparison and model: one bootstrap per comparison."""
+    rules = rules or ClaimRules()
+    if not (isinstance(n_boot, (int, np.integer)) and n_boot >= 1):
+        raise ValueError(f"n_boot must be an integer >= 1, got {n_boot!r}")
+    frame = check_records(records)
+    rows, part_rows = [], []
+    for model in frame["model"].unique():
+        sub = frame[frame["model"] == model]
+        for comp in COMPARISONS:
+            strata = _strata_of(sub, comp)
+            if not strata:
+                continue
+            series = int(sum(len(v[0]) for v in strata.values()))
+            per_dataset = series / len(strata)
+            parts = _parts(comp.quantity, _aggregate_strata(strata, n_boot, seed), rules)
+            key = dict(claim=comp.claim, model=MODEL_LABELS.get(model, model), a=comp.a, b=comp.b)
+            texts = []
+            for part in parts:
+                lo, hi = percentile_interval(part.value, level)
+                mlo, mhi = percentile_interval(part.margin, level)
+                verdict = verdict_from_interval(mlo, mhi)
+                m = float(part.margin[0])
+                part_rows.append(dict(**key, part=part.name, quantity=part.label, rule=part.rule,
+                                      estimate=float(part.value[0]), ci_low=lo, ci_high=hi, margin=m,
+                                      margin_low=mlo, margin_high=mhi, verdict=verdict,
+                                      series_needed=series_needed(m, mlo, mhi, per_dataset)
+                                      if verdict == INCONCLUSIVE else np.nan))
+                texts.append(_part_text(part.name, float(part.value[0]), lo, hi, verdict))
+            d = parts[0].value
+            m = np.minimum.reduce([p.margin for p in parts])
+            lo, hi = percentile_interval(d, level)
+            mlo, mhi = percentile_interval(m, level)
+            verdict = verdict_from_interval(mlo, mhi)
+            rows.append(dict(**key, quantity=QUANTITY_LABELS[comp.quantity], estimate=float(d[0]), ci_low=lo,
+                             ci_high=hi, margin=float(m[0]), margin_low=mlo, margin_high=mhi, verdict=verdict,
+                             datasets=len(strata), series=series, parts="; ".join(texts) if len(parts) > 1 else "",
+                             series_needed=series_needed(float(m[0]), mlo, mhi, per_dataset)
+                             if verdict == INCONCLUSIVE else np.nan))
+    return pd.DataFrame(rows, columns=list(INTERVAL_COLUMNS)), pd.DataFrame(part_rows, columns=list(PART_COLUMNS))
+
+
 def claim_intervals(records: pd.DataFrame, *, rules: ClaimRules | None = None, n_boot: int = 2000,
                     level: float = 0.95, seed: int = 0) -> pd.DataFrame:
     """Bootstrap interval and verdict of every comparison of :data:`COMPARISONS`, per model.
 
     ``records``: per-series rows with :data:`RECORD_COLUMNS` (one seed, one reading). Series are
     paired on ``test_index`` within each dataset; a dataset where either attack is missing is
-    left out of that comparison. Returns claim, model, a, b, quantity, estimate, ci_low,
-    ci_high, margin, margin_low, margin_high, verdict, datasets, series.
+    left out of that comparison. Returns :data:`INTERVAL_COLUMNS`: the headline difference and
+    its interval, the combined margin (the paper-faithful rule) and its verdict, ``parts`` (each
+    part's interval and verdict in words, for comparisons whose margin combines several) and
+    ``series_needed`` (series per dataset that would decide an inconclusive comparison at the
+    observed margin, :func:`series_needed`; ``inf``: cannot be decided at this effect).
     """
-    rules = rules or ClaimRules()
-    frame = check_records(records)
-    rows = []
-    for model in frame["model"].unique():
-        sub = frame[frame["model"] == model]
-        for comp in COMPARISONS:
-            strata = {}
-            for dataset, group in sub.groupby("dataset", sort=True):
-                a = group[group["attack"] == comp.a].set_index("test_index")
-                b = group[group["attack"] == comp.b].set_index("test_index")
-                common = a.index.intersection(b.index).sort_values()
-                if len(common) == 0:
-                    continue
-                cols = ["success", "l2", "close_to_zero"]
-                strata[dataset] = (a.loc[common, cols].to_numpy(float), b.loc[common, cols].to_numpy(float))
-            if not strata:
-                continue
-            agg = _aggregate_strata(strata, n_boot, seed)
-            d, m = _margin(comp.quantity, agg, rules)
-            lo, hi = percentile_interval(d, level)
-            mlo, mhi = percentile_interval(m, level)
-            rows.append(dict(claim=comp.claim, model=MODEL_LABELS.get(model, model), a=comp.a, b=comp.b,
-                             quantity=QUANTITY_LABELS[comp.quantity], estimate=float(d[0]), ci_low=lo, ci_high=hi,
-                             margin=float(m[0]), margin_low=mlo, margin_high=mhi,
-                             verdict=verdict_from_interval(mlo, mhi), datasets=len(strata),
-                             series=int(sum(len(v[0]) for v in strata.values()))))
-    return pd.DataFrame(rows, columns=list(INTERVAL_COLUMNS))
+    return _analyse(records, rules, n_boot, level, seed)[0]
+
+
+def claim_parts(records: pd.DataFrame, *, rules: ClaimRules | None = None, n_boot: int = 2000,
+                level: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Each part of every comparison's margin, with its own interval and verdict (:data:`PART_COLUMNS`).
+
+    C4's margin is min(distance part, ASR part) and C3's min(difference part, factor part); the
+    combined verdict of :func:`claim_intervals` stays the rule, the parts say which one is undecided.
+    Same bootstrap draws (same ``seed``) as :func:`claim_intervals`.
+    """
+    return _analyse(records, rules, n_boot, level, seed)[1]
 
 
 def combine_verdicts(verdicts) -> str:
@@ -239,29 +356,159 @@ def combine_verdicts(verdicts) -> str:
     return INCONCLUSIVE
 
 
+def _deciding(group: pd.DataFrame) -> pd.Series | None:
+    """The comparison whose decision would decide an inconclusive claim (None when decided).
+
+    An inconclusive comparison with a negative margin decides the claim (contradicted) once it is
+    decided, so the fewest such series count; otherwise every inconclusive comparison must become
+    supported, so the most series count.
+    """
+    if combine_verdicts(group["verdict"]) != INCONCLUSIVE:
+        return None
+    open_ = group[group["verdict"] == INCONCLUSIVE]
+    if open_.empty:
+        return None
+    failing = open_[open_["margin"] < -ZERO_EFFECT]
+    if not failing.empty:
+        return failing.loc[failing["series_needed"].fillna(np.inf).idxmin()]
+    return open_.loc[open_["series_needed"].fillna(np.inf).idxmax()]
+
+
+def _check_intervals(intervals: pd.DataFrame) -> None:
+    """Raise a clear error unless ``intervals`` is a frame of :func:`claim_intervals`."""
+    if not isinstance(intervals, pd.DataFrame):
+        raise TypeError(f"intervals must be a pandas DataFrame from claim_intervals, got {type(intervals).__name__}")
+    missing = [c for c in INTERVAL_COLUMNS if c not in intervals.columns]
+    if missing:
+        raise ValueError(f"intervals lacks column(s) {missing}: pass the frame that claim_intervals returns")
+
+
 def claim_verdicts(intervals: pd.DataFrame) -> pd.DataFrame:
-    """One row per (claim, model): the combined verdict and each comparison's interval in words."""
+    """One row per (claim, model): the combined verdict and each comparison's interval in words.
+
+    ``series_needed``: for an inconclusive claim, the series per dataset of the comparison that
+    would decide it (see :func:`series_needed_text`); ``nan`` when decided.
+    """
+    _check_intervals(intervals)
     rows = []
     for (claim, model), group in intervals.groupby(["claim", "model"], sort=False):
-        parts = [f"{r.a} vs {r.b}: {r.estimate:+.3g} [{r.ci_low:+.3g}, {r.ci_high:+.3g}] ({r.verdict})"
-                 for r in group.itertuples()]
+        parts = [f"{r.a} vs {r.b}: {r.estimate:+.3g} [{r.ci_low:+.3g}, {r.ci_high:+.3g}] ({r.verdict}"
+                 + (f": {r.parts})" if r.parts else ")") for r in group.itertuples()]
+        deciding = _deciding(group)
         rows.append(dict(claim=claim, model=model, verdict=combine_verdicts(group["verdict"]),
                          intervals="; ".join(parts), series=int(group["series"].max()),
-                         datasets=int(group["datasets"].max())))
+                         datasets=int(group["datasets"].max()),
+                         series_needed=np.nan if deciding is None else deciding["series_needed"]))
     return pd.DataFrame(rows, columns=list(VERDICT_COLUMNS))
 
 
-def verdict_rule_text(rules: ClaimRules | None = None, level: float = 0.95, n_boot: int = 2000) -> str:
-    """The verdict rule in one paragraph (for the book)."""
+def _about(n: float) -> str:
+    """A count rounded up to two significant figures (``237`` -> ``240``)."""
+    n = int(n)
+    if n < 100:
+        return str(n)
+    step = 10 ** (len(str(n)) - 2)
+    return f"{-(-n // step) * step:,}"
+
+
+def series_needed_text(intervals: pd.DataFrame) -> str:
+    """Sentences, from the numbers, on how many series would decide each inconclusive claim.
+
+    For each inconclusive (claim, model), the deciding comparison (see :func:`claim_verdicts`)
+    at its observed effect, its parts where its margin combines several, and this run's series.
+    """
+    _check_intervals(intervals)
+    if intervals.empty:
+        return "No comparison was evaluated: no pair of attacks is stored."
+    per_dataset = intervals["series"] / intervals["datasets"]
+    have = _about(per_dataset.max()) if per_dataset.nunique() == 1 else f"{_about(per_dataset.min())}-{_about(per_dataset.max())}"
+    datasets = int(intervals["datasets"].max())
+    groups = sorted(intervals.groupby(["claim", "model"], sort=False), key=lambda kv: kv[0][0])
+    sentences = []
+    for (claim, model), group in groups:
+        row = _deciding(group)
+        if row is None:
+            continue
+        label = claim.split(":")[0]
+        what = f"{row['a']} vs {row['b']}"
+        if row["parts"]:
+            effect = f"{what}: {row['parts']}"
+        else:
+            name = {"MSD(A)/MSD(B) - 1": "distance", "ASR(A) - ASR(B)": "ASR kept"}.get(row["quantity"], "")
+            effect = f"{what}, {row['quantity']} = {_fmt_part(name, row['estimate'])} [{_fmt_part(name, row['ci_low'])}, {_fmt_part(name, row['ci_high'])}]"
+        n = row["series_needed"]
+        if np.isnan(n):
+            sentences.append(f"{label} for {model} cannot be sized: its margin or interval is not finite ({effect}).")
+        elif np.isinf(n):
+            sentences.append(f"{label} for {model} cannot be decided at this effect: the margin of {effect} "
+                             "is estimated at 0, so no number of series moves its interval off 0.")
+        else:
+            side = SUPPORTED if row["margin"] > 0 else CONTRADICTED
+            sentences.append(f"{label} for {model} would need about {_about(n)} series per dataset to be decided "
+                             f"(as {side}, the side its estimate lies on) at the observed effect ({effect}); "
+                             f"this run has {have}.")
+    if not sentences:
+        return (f"Every claim is decided (supported or contradicted) at this run's {have} series per dataset "
+                f"({datasets} dataset(s)).")
+    scope = "the same datasets and design" if datasets > 1 else "the same dataset and design"
+    return (f"Series per dataset that would decide each inconclusive claim ({scope}; the interval's half-width on "
+            "the side of 0 shrinking as 1/sqrt(n) at the observed margin):\n\n"
+            + "\n".join(f"- {sentence}" for sentence in sentences))
+
+
+def discordant_end(series: int, level: float = 0.95) -> float:
+    """The interval's end of ``|ASR(A) - ASR(B)|`` in one dataset of ``series`` series where one series is discordant.
+
+    One series that one attack fools and the other does not moves the ASR difference by
+    ``1 / series``; the bootstrap redraws it ``Binomial(series, 1 / series)`` times, so the
+    percentile interval reaches ``q / series`` with ``q`` that count's ``(1 + level) / 2`` quantile.
+    """
+    if not (isinstance(series, (int, np.integer)) and series >= 1):
+        raise ValueError(f"series must be an integer >= 1, got {series!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
+    if series == 1:
+        return 1.0
+    p = 1.0 / series
+    pmf, cdf, k = (1 - p) ** series, 0.0, 0
+    while True:  # the smallest k with P(count <= k) >= (1 + level) / 2
+        cdf += pmf
+        if cdf >= (1 + level) / 2 - 1e-12 or k == series:
+            return k / series
+        pmf *= (series - k) / (k + 1) * p / (1 - p)
+        k += 1
+
+
+def verdict_rule_text(rules: ClaimRules | None = None, level: float = 0.95, n_boot: int = 2000, *,
+                      series: int | None = None) -> str:
+    """The verdict rule in one paragraph (for the book); ``series`` per dataset adds worked numbers."""
     rules = rules or ClaimRules()
-    return (f"Each claim's difference gets a {level:.0%} percentile interval from {n_boot} paired bootstrap "
+    text = (f"Each claim's difference gets a {level:.0%} percentile interval from {n_boot} paired bootstrap "
             "replicates (the same series under both attacks, redrawn within each dataset; aggregated like "
             "Table 1). The claim's rule (ASR within "
             f"{rules.asr_tolerance:g}; success distance at least {rules.min_reduction:.0%} lower; close-to-0 at "
             f"least {rules.far_factor:g} times and {rules.far_margin:g} higher) becomes a margin that is >= 0 "
             "exactly when the rule holds. Supported: the margin's interval lies above 0; contradicted: it lies "
             "below 0; inconclusive: it straddles 0. A claim with several comparators is supported when all are, "
-            "contradicted when any is.")
+            "contradicted when any is. Where a margin combines parts (C3: the difference and the factor; C4: the "
+            "distance and the ASR), the combined margin (the minimum of the parts) decides, and each part's own "
+            "interval and verdict are shown beside it, so an inconclusive verdict names the undecided part. "
+            f"\"Similar ASR\" (C1, and C4's ASR part) is an equivalence test: |ASR(A) - ASR(B)| <= "
+            f"{rules.asr_tolerance:g} must hold across the whole interval, not only at the estimate. It is hard to "
+            "support with few series: every series that one attack fools and the other does not moves the "
+            "difference by 1/n (n series per dataset), and the bootstrap redraws such a series several times")
+    if series:
+        end = discordant_end(series, level)
+        enough = next(n for n in range(1, 10 ** 6) if discordant_end(n, level) < rules.asr_tolerance)
+        text += (f": at the {series} series per dataset here, a single discordant series already puts the "
+                 f"interval's end at {end:.2f}" + (f" > {rules.asr_tolerance:g}" if end >= rules.asr_tolerance else "")
+                 + f", and a single discordant series (one in total, not a share) stays within the tolerance only from {enough} "
+                 "series per dataset")
+    text += (". For an inconclusive comparison, \"series needed\" is the number of series per dataset (same "
+             "datasets and design) at which the interval's half-width on the side of 0, shrinking as 1/sqrt(n), "
+             "would equal the observed margin: n (h / |margin|)^2; a margin estimated at 0 cannot be decided at "
+             "this effect by any number of series.")
+    return text
 
 
 def budget_sentence(profile, *, reading: str | None = None) -> str:
