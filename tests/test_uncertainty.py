@@ -235,7 +235,8 @@ def test_series_needed_formula():
     # Negative margin: the upper side is the one that must clear 0.
     assert series_needed(-0.02, -0.09, 0.01, 30) == 68
     # Larger effect at the same spread: fewer series; smaller effect: more.
-    assert series_needed(0.04, 0.01, 0.07, 30) < series_needed(0.02, -0.01, 0.05, 30) < series_needed(0.01, -0.02, 0.04, 30)
+    large, medium, small = (series_needed(m, m - 0.03, m + 0.03, 30) for m in (0.04, 0.02, 0.01))
+    assert large < medium < small
     # An inconclusive interval always needs at least the series it has.
     assert series_needed(0.01, -0.0001, 0.05, 30) >= 30
     assert series_needed(0.0, -0.1, 0.1, 30) == np.inf
@@ -289,7 +290,8 @@ def test_series_needed_text_when_all_decided():
     assert set(iv["claim"].str[:2]) == {"C1", "C2", "C3", "C4"}
     assert (iv["verdict"] == SUPPORTED).all() and iv["series_needed"].isna().all()
     assert claim_verdicts(iv)["series_needed"].isna().all()
-    assert series_needed_text(iv) == "Every claim is decided (supported or contradicted) at this run's 30 series per dataset (1 dataset(s))."
+    assert series_needed_text(iv) == ("Every claim is decided (supported or contradicted) at this run's 30 series "
+                                      "per dataset (1 dataset(s)).")
 
 
 def test_discordant_end_matches_the_bootstrap_and_the_rule_text():

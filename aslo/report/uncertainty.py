@@ -162,7 +162,7 @@ def _per_dataset(w, a, b):
 
 
 class _Part(NamedTuple):
-    """One part of a comparison's margin: the quantity it tests, its rule, and the margin (>= 0 where the rule holds)."""
+    """One part of a comparison's margin: its quantity, its rule, and the margin (>= 0 where the rule holds)."""
 
     name: str
     label: str
@@ -192,7 +192,8 @@ def _parts(kind: str, agg: np.ndarray, rules: ClaimRules) -> list[_Part]:
         factor = c_a - rules.far_factor * c_b
         return [_Part("difference", "C(A) - C(B)", f"C(A) - C(B) >= {rules.far_margin:g}", c_a - c_b,
                       c_a - c_b - rules.far_margin),
-                _Part("factor", f"C(A) - {rules.far_factor:g} C(B)", f"C(A) >= {rules.far_factor:g} C(B)", factor, factor)]
+                _Part("factor", f"C(A) - {rules.far_factor:g} C(B)", f"C(A) >= {rules.far_factor:g} C(B)",
+                      factor, factor)]
     if kind == "msd_rel_asr":
         return [distance, asr]
     raise ValueError(f"unknown quantity {kind!r}")
@@ -209,9 +210,18 @@ def _fmt_part(name: str, value: float) -> str:
     return f"{value:+.3g}"
 
 
+#: The part whose unit formats a single-part comparison's headline quantity.
+_LABEL_PART = {"ASR(A) - ASR(B)": "ASR kept", "MSD(A)/MSD(B) - 1": "distance"}
+
+
+def _interval_text(name: str, estimate: float, low: float, high: float) -> str:
+    """E.g. ``-22.0 % [-30.1 %, -17.2 %]`` for the distance part."""
+    return f"{_fmt_part(name, estimate)} [{_fmt_part(name, low)}, {_fmt_part(name, high)}]"
+
+
 def _part_text(name: str, estimate: float, low: float, high: float, verdict: str) -> str:
     """E.g. ``distance -22.0 % [-30.1 %, -17.2 %] supported``."""
-    return (f"{name} {_fmt_part(name, estimate)} [{_fmt_part(name, low)}, {_fmt_part(name, high)}] {verdict}")
+    return f"{name} {_interval_text(name, estimate, low, high)} {verdict}"
 
 
 def _aggregate_strata(strata, n_boot, seed) -> np.ndarray:
@@ -421,7 +431,9 @@ def series_needed_text(intervals: pd.DataFrame) -> str:
     if intervals.empty:
         return "No comparison was evaluated: no pair of attacks is stored."
     per_dataset = intervals["series"] / intervals["datasets"]
-    have = _about(per_dataset.max()) if per_dataset.nunique() == 1 else f"{_about(per_dataset.min())}-{_about(per_dataset.max())}"
+    have = _about(per_dataset.max())
+    if per_dataset.nunique() > 1:
+        have = f"{_about(per_dataset.min())}-{have}"
     datasets = int(intervals["datasets"].max())
     groups = sorted(intervals.groupby(["claim", "model"], sort=False), key=lambda kv: kv[0][0])
     sentences = []
@@ -434,8 +446,9 @@ def series_needed_text(intervals: pd.DataFrame) -> str:
         if row["parts"]:
             effect = f"{what}: {row['parts']}"
         else:
-            name = {"MSD(A)/MSD(B) - 1": "distance", "ASR(A) - ASR(B)": "ASR kept"}.get(row["quantity"], "")
-            effect = f"{what}, {row['quantity']} = {_fmt_part(name, row['estimate'])} [{_fmt_part(name, row['ci_low'])}, {_fmt_part(name, row['ci_high'])}]"
+            name = _LABEL_PART.get(row["quantity"], "")
+            interval = _interval_text(name, row["estimate"], row["ci_low"], row["ci_high"])
+            effect = f"{what}, {row['quantity']} = {interval}"
         n = row["series_needed"]
         if np.isnan(n):
             sentences.append(f"{label} for {model} cannot be sized: its margin or interval is not finite ({effect}).")
@@ -498,12 +511,14 @@ def verdict_rule_text(rules: ClaimRules | None = None, level: float = 0.95, n_bo
             "support with few series: every series that one attack fools and the other does not moves the "
             "difference by 1/n (n series per dataset), and the bootstrap redraws such a series several times")
     if series:
+        tol = rules.asr_tolerance
         end = discordant_end(series, level)
-        enough = next(n for n in range(1, 10 ** 6) if discordant_end(n, level) < rules.asr_tolerance)
+        # The count's quantile is >= 1 and small (about 3 at 95 %), so the first n lies below 10 / tol.
+        enough = next((n for n in range(1, int(10 / tol) + 2) if discordant_end(n, level) < tol), None) if tol else None
         text += (f": at the {series} series per dataset here, a single discordant series already puts the "
-                 f"interval's end at {end:.2f}" + (f" > {rules.asr_tolerance:g}" if end >= rules.asr_tolerance else "")
-                 + f", and a single discordant series (one in total, not a share) stays within the tolerance only from {enough} "
-                 "series per dataset")
+                 f"interval's end at {end:.2f}" + (f" > {tol:g}" if end >= tol else "")
+                 + ", and a single discordant series (one in total, not a share) stays within the tolerance "
+                 + (f"only from {enough} series per dataset" if enough else "at no number of series"))
     text += (". For an inconclusive comparison, \"series needed\" is the number of series per dataset (same "
              "datasets and design) at which the interval's half-width on the side of 0, shrinking as 1/sqrt(n), "
              "would equal the observed margin: n (h / |margin|)^2; a margin estimated at 0 cannot be decided at "
