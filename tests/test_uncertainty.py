@@ -339,3 +339,25 @@ def test_bad_input_gives_clear_errors():
         series_needed_text(claim_intervals(rec, n_boot=10).drop(columns=["series_needed"]))
     with pytest.raises(TypeError, match="DataFrame"):
         series_needed_text(None)
+
+
+def _tile(records, k):
+    """The same series k times over (new test indices): the same effect and spread per series, k x the series."""
+    n = records["test_index"].max() + 1
+    return pd.concat([records.assign(test_index=records["test_index"] + j * n) for j in range(k)], ignore_index=True)
+
+
+@pytest.mark.parametrize("case", ["C2", "C4"])
+def test_series_needed_predicts_where_the_verdict_turns(case):
+    """With the series repeated to 0.8 x the estimate the comparison stays inconclusive; at 1.25 x it is decided."""
+    if case == "C2":
+        rec, pick = _c2_records(0.09), (lambda iv: iv[iv["claim"].str.startswith("C2") & (iv["b"] == "CW")])
+    else:
+        rec, pick = _pair("AS_GM_PGD", "GM_PGD", a_factor=0.7, a_fails=(4,)), (lambda iv: iv)
+    n = rec["test_index"].max() + 1
+    row = pick(claim_intervals(rec, n_boot=1000)).iloc[0]
+    assert row["verdict"] == INCONCLUSIVE and n < row["series_needed"] < np.inf
+    below = pick(claim_intervals(_tile(rec, int(0.8 * row["series_needed"] / n)), n_boot=1000)).iloc[0]
+    above = pick(claim_intervals(_tile(rec, int(np.ceil(1.25 * row["series_needed"] / n))), n_boot=1000)).iloc[0]
+    assert below["verdict"] == INCONCLUSIVE
+    assert above["verdict"] == SUPPORTED
