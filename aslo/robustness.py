@@ -74,6 +74,19 @@ def curve_points(records: pd.DataFrame, n_features: int, fractions=DEFAULT_FRACT
     return {f"asr@{100 * float(f):g}%": float(a) for f, a in zip(fractions, curve["asr"])}
 
 
+#: Absolute L0 budgets at which :func:`budget_points` reads the curve.
+DEFAULT_COUNTS = (1, 5, 10)
+
+
+def budget_points(records: pd.DataFrame, n_features: int, counts=DEFAULT_COUNTS) -> dict:
+    """The ASR at absolute L0 budgets ``counts`` (capped at ``n_features``); keys ``asr@k=<k>``."""
+    counts = list(counts)
+    if not counts or any(isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0 for k in counts):
+        raise ValueError(f"counts must be non-negative integers, got {counts!r}")
+    curve = robustness_curve(records, n_features, [min(int(k), int(n_features)) for k in counts])
+    return {f"asr@k={k}": float(a) for k, a in zip(counts, curve["asr"])}
+
+
 def plot_robustness_curves(curves: dict, ax=None, title: str | None = None):
     """Plot ``{label: robustness_curve(...)}`` as ASR against the fraction of changed time steps."""
     import matplotlib.pyplot as plt

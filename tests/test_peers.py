@@ -2,6 +2,7 @@
 
 import math
 
+import pandas as pd
 import pytest
 import torch
 
@@ -95,12 +96,45 @@ def test_peer_runs_and_is_measured_in_original_units(name):
 
 def test_compare_on_gives_a_row_per_attack_with_ratios():
     pytest.importorskip("adv_lib")
-    from aslo.peers import REFERENCE, compare_on
+    from aslo.peers import BEST, REFERENCE, compare_on
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(24, 3))
     x = _series()
     table, curves = compare_on(model, x, model(x).argmax(1), steps=10, peers=("SIGMA_ZERO",))
-    assert list(table["attack"]) == ["AS_CW", "AS_CW_SPARSE", REFERENCE, "SIGMA_ZERO"]
+    assert list(table["attack"]) == ["AS_CW", "AS_CW_SPARSE", REFERENCE, BEST, "SIGMA_ZERO"]
     ref = table.set_index("attack").loc[REFERENCE]
     assert ref["ratio_asr"] == 1.0 and set(curves) == set(table["attack"])
+
+
+def _bench_rows(cells):
+    rows = []
+    for (dataset, model), attacks in cells.items():
+        for attack, (asr, l0, sec) in attacks.items():
+            rows.append(dict(dataset=dataset, model=model, attack=attack, asr=asr, median_l0=l0, sec_per_sample=sec))
+    return pd.DataFrame(rows)
+
+
+def test_goal_check_compares_with_the_best_peer_per_cell():
+    from aslo.peers import BEST, goal_check, goal_sentence
+
+    table = _bench_rows({
+        ("A", "m"): {BEST: (1.0, 2.0, 0.10), "FMN_L0": (1.0, 3.0, 0.09), "SIGMA_ZERO": (1.0, 9.0, 0.20)},
+        ("A", "n"): {BEST: (1.0, 4.0, 0.30), "FMN_L0": (1.0, 3.0, 0.10), "SIGMA_ZERO": (1.0, 2.5, 0.11)},
+        ("B", "m"): {BEST: (0.9, 1.0, 0.10), "FMN_L0": (1.0, 5.0, 0.10), "SIGMA_ZERO": (0.8, 1.0, 0.10)},
+        ("B", "n"): {BEST: (1.0, 5.0, 0.10), "FMN_L0": (1.0, 5.0, 0.10), "SIGMA_ZERO": (1.0, float("nan"), 0.10)},
+    })
+    goal = goal_check(table).set_index(["dataset", "model"])
+    assert goal.loc[("A", "m"), "goal_met"] and goal.loc[("A", "m"), "l0_smaller"]
+    assert goal.loc[("A", "m"), "cost_ratio"] == pytest.approx(0.10 / 0.09)
+    a_n = goal.loc[("A", "n")]  # sigma-zero is the sparsest there, FMN the fastest
+    assert a_n["sparsest_peer"] == "SIGMA_ZERO" and not a_n["l0_ok"] and a_n["cost_ratio"] == pytest.approx(3.0)
+    assert not goal.loc[("B", "m"), "asr_ok"]  # a peer reaches 1.0, ours does not
+    b_n = goal.loc[("B", "n")]  # ties count as no larger, not smaller; a NaN peer median is ignored
+    assert b_n["l0_ok"] and not b_n["l0_smaller"] and b_n["goal_met"]
+    text = goal_sentence(goal.reset_index())
+    assert "4 (dataset, model) cells" in text and "ASR kept on 3" in text and "all parts met on 2" in text
+    with pytest.raises(ValueError, match="no rows"):
+        goal_check(table[table["attack"] != BEST])
+    with pytest.raises(ValueError, match="lacks"):
+        goal_check(table.drop(columns="sec_per_sample"))

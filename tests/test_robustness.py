@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from aslo.robustness import best_l0, curve_points, median_success_l0, robustness_curve
+from aslo.robustness import budget_points, best_l0, curve_points, median_success_l0, robustness_curve
 
 
 def _records(**extra):
@@ -26,6 +26,8 @@ def test_curve_counts_samples_broken_within_each_budget():
     assert curve.loc[10, "asr"] == 0.75  # the failure never counts
     assert curve["asr"].is_monotonic_increasing and curve.loc[5, "fraction"] == 0.5
     assert curve_points(_records(), 10, fractions=(0.2, 0.5)) == {"asr@20%": 0.25, "asr@50%": 0.5}
+    assert budget_points(_records(), 10) == {"asr@k=1": 0.0, "asr@k=5": 0.5, "asr@k=10": 0.75}
+    assert budget_points(_records(), 10, counts=(2, 50)) == {"asr@k=2": 0.25, "asr@k=50": 0.75}  # capped
 
 
 @pytest.mark.parametrize("bad", [pd.DataFrame({"success": [True]}), "records",
@@ -42,5 +44,7 @@ def test_bad_arguments_raise():
         robustness_curve(_records(), 4)
     with pytest.raises(ValueError, match="fractions"):
         curve_points(_records(), 10, fractions=(1.5,))
+    with pytest.raises(ValueError, match="counts"):
+        budget_points(_records(), 10, counts=(1.5,))
     with pytest.raises(ValueError, match="empty"):
         robustness_curve(pd.DataFrame({"success": [], "l0": []}), 4)

@@ -10,7 +10,11 @@ step rule and ASL0 regulariser and add three things, all batched and per sample:
 2. the returned iterate is the adversarial one of smallest L0 (ties: smallest L2);
 3. a final pruning pass (:func:`prune_perturbation`): a batched binary search, per sample, for the
    largest number of smallest-magnitude components that can be zeroed while the example stays
-   adversarial. Every candidate is classified, so a pruned example is adversarial by construction.
+   adversarial. Every candidate is classified, so a pruned example is adversarial by construction;
+4. optionally (``search="greedy"``), the greedy L0 search of :mod:`aslo.attacks.l0_search` from
+   the pruned perturbation: saturate, grow where not yet adversarial, prune by saliency and by
+   exact removal margins, backward elimination. It finds far sparser examples than magnitude
+   pruning at the price of extra forwards (see ``benchmarks/results/peers.md``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from ..config_base import check_flag, finite_number
 from ..metrics import ZERO_THRESHOLD
 from .config import AttackConfig
 from .algorithm import PaperRules, batch_view
+from .l0_search import greedy_l0_search
 
 #: The sparse variants: the paper's AS_CW / AS_GM_PGD compositions plus exact sparsity. The box
 #: is widened to eps = 1 (one standard deviation of a z-normalised series): a sparse attack
@@ -34,6 +39,10 @@ SPARSE_VARIANTS = {
     "AS_GM_PGD_SPARSE": dict(loss="ce_targeted", zero_loss_when_fooled=True, regulariser="asl0",
                              reg_coef=1e-5, eps=1.0, lr=1e-3, return_iterate="best"),
 }
+
+
+#: The final searches a sparse variant can run after pruning.
+SEARCHES = ("none", "greedy")
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,9 @@ class SparseAttackConfig(AttackConfig):
     to after every step, on top of the L-infinity box ``eps``; with ``eps`` as wide as the data
     box this is the feasible set of attacks on [0, 1] inputs (see ``aslo.peers``).
     ``return_iterate`` must be ``"best"`` (the adversarial iterate of smallest L0).
+    ``search``: ``"none"`` (default) or ``"greedy"`` (the final search of
+    :func:`aslo.attacks.l0_search.greedy_l0_search` inside the same box); ``search_candidates``,
+    ``search_rounds`` and ``search_shortlist`` are its ``candidates``, ``rounds`` and ``shortlist``.
     """
 
     threshold: bool = True
@@ -56,6 +68,10 @@ class SparseAttackConfig(AttackConfig):
     prune: bool = True
     clip_min: float | None = None
     clip_max: float | None = None
+    search: str = "none"
+    search_candidates: int = 4
+    search_rounds: int = 10
+    search_shortlist: int = 2
 
     def validate(self) -> None:
         """AttackConfig's checks, then the exact-sparsity settings."""
@@ -73,6 +89,14 @@ class SparseAttackConfig(AttackConfig):
                 raise ValueError(f"{field} must be a finite number or None, got {value!r}")
         if self.clip_min is not None and self.clip_max is not None and self.clip_min >= self.clip_max:
             raise ValueError(f"clip_min ({self.clip_min}) must be below clip_max ({self.clip_max})")
+        if self.search not in SEARCHES:
+            raise ValueError(f"search must be one of {', '.join(SEARCHES)}, got {self.search!r}")
+        for field in ("search_candidates", "search_shortlist"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{field} must be a positive integer, got {value!r}")
+        if isinstance(self.search_rounds, bool) or not isinstance(self.search_rounds, int) or self.search_rounds < 0:
+            raise ValueError(f"search_rounds must be an integer >= 0, got {self.search_rounds!r}")
         if self.return_iterate != "best":
             raise ValueError("a sparse attack returns its sparsest adversarial iterate: "
                              f"return_iterate must be 'best', got {self.return_iterate!r}")
@@ -131,9 +155,12 @@ class ExactZero(PaperRules):
     """
 
     def __init__(self, *, eps: float, threshold: bool, tau0: float, tau_rate: float, prune: bool,
-                 clip_min: float | None, clip_max: float | None):
+                 clip_min: float | None, clip_max: float | None, search: str = "none",
+                 search_candidates: int = 4, search_rounds: int = 10, search_shortlist: int = 2):
         self.eps, self.threshold, self.tau0, self.tau_rate, self.prune = eps, threshold, tau0, tau_rate, prune
         self.clip_min, self.clip_max = clip_min, clip_max
+        self.search = search
+        self.search_settings = dict(candidates=search_candidates, rounds=search_rounds, shortlist=search_shortlist)
         self.tau: torch.Tensor | None = None
 
     def start(self, x: torch.Tensor) -> None:
@@ -156,8 +183,23 @@ class ExactZero(PaperRules):
         delta.masked_fill_(delta.abs() < batch_view(self.tau * self.eps, delta), 0.0)
 
     def refine(self, model, x: torch.Tensor, delta: torch.Tensor, clean_pred: torch.Tensor) -> torch.Tensor:
-        """The final pruning pass (when ``prune``)."""
-        return prune_perturbation(model, x, delta, clean_pred)[0] if self.prune else delta
+        """The final pruning pass (when ``prune``), then the greedy search (when ``search``)."""
+        if self.prune:
+            delta = prune_perturbation(model, x, delta, clean_pred)[0]
+        if self.search == "greedy":
+            lower, upper = self.bounds(x)
+            delta = greedy_l0_search(model, x, clean_pred, delta, lower=lower, upper=upper,
+                                     **self.search_settings)[0]
+        return delta
+
+    def bounds(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Elementwise bounds on ``x + delta``: the box eps, within the data box where set (never excluding x)."""
+        lower, upper = x - self.eps, x + self.eps
+        if self.clip_min is not None:
+            lower = torch.minimum(lower.clamp(min=self.clip_min), x)
+        if self.clip_max is not None:
+            upper = torch.maximum(upper.clamp(max=self.clip_max), x)
+        return lower, upper
 
     def records(self, delta: torch.Tensor, success: torch.Tensor) -> dict[str, torch.Tensor]:
         """``best_l0`` (NaN where the returned example is not adversarial) and ``final_tau``."""
@@ -170,4 +212,6 @@ def rules_for(cfg: AttackConfig) -> PaperRules:
     if not isinstance(cfg, SparseAttackConfig):
         return PaperRules()
     return ExactZero(eps=cfg.eps, threshold=cfg.threshold, tau0=cfg.tau0, tau_rate=cfg.tau_rate,
-                     prune=cfg.prune, clip_min=cfg.clip_min, clip_max=cfg.clip_max)
+                     prune=cfg.prune, clip_min=cfg.clip_min, clip_max=cfg.clip_max, search=cfg.search,
+                     search_candidates=cfg.search_candidates, search_rounds=cfg.search_rounds,
+                     search_shortlist=cfg.search_shortlist)

@@ -1,0 +1,120 @@
+"""The greedy L0 search: never a false success, one decisive step found, batch invariance."""
+
+import pytest
+import torch
+
+from aslo.attacks import get_attack_config, run_attack
+from aslo.attacks.l0_search import greedy_l0_search, margin
+
+
+class Linear(torch.nn.Module):
+    """A fixed three-class linear model on (N, 1, L) series."""
+
+    def __init__(self, length=24, seed=0):
+        super().__init__()
+        gen = torch.Generator().manual_seed(seed)
+        self.w = torch.nn.Parameter(torch.randn(3, length, generator=gen))
+
+    def forward(self, x):
+        return x.flatten(1) @ self.w.T
+
+
+class OneDecisiveStep(torch.nn.Module):
+    """Class 1 wins exactly when the value at time step ``at`` exceeds ``level``.
+
+    Every other time step also moves the logits a little, so a dense attack spreads its
+    perturbation everywhere while one component at ``at`` suffices.
+    """
+
+    def __init__(self, length=30, at=17, level=2.5):
+        super().__init__()
+        self.at, self.level = at, level
+        gen = torch.Generator().manual_seed(3)
+        self.w = torch.nn.Parameter(torch.randn(length, generator=gen) * 0.01)
+
+    def forward(self, x):
+        small = x.flatten(1) @ self.w
+        decisive = x[:, 0, self.at] - self.level
+        return torch.stack([-decisive + small, decisive - small], dim=1)
+
+
+def _series(n, length, seed=1, scale=0.3):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(n, 1, length, generator=gen) * scale
+
+
+def _l0(delta):
+    return (delta.flatten(1) != 0).sum(dim=1)
+
+
+def test_margin_is_negative_exactly_when_another_class_wins():
+    logits = torch.tensor([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [1.0, 1.0, 0.0]])
+    clean = torch.tensor([0, 0, 0])
+    m = margin(logits, clean)
+    assert m.tolist() == [1.0, -3.0, 0.0]
+    assert ((m < 0) == (logits.argmax(dim=1) != clean)).all()
+
+
+def test_one_decisive_time_step_is_found_with_l0_one():
+    model = OneDecisiveStep()
+    x = _series(6, 30)
+    clean = model(x).argmax(dim=1)
+    assert (clean == 0).all()
+    # from a dense adversarial start (every component at the top of the box) ...
+    dense = torch.full_like(x, 4.0) - x
+    assert (model(x + dense).argmax(dim=1) == 1).all()
+    delta, cost = greedy_l0_search(model, x, clean, dense, lower=torch.tensor(-5.0), upper=torch.tensor(5.0))
+    assert (_l0(delta) == 1).all() and (delta[:, 0, 17] != 0).all()
+    assert (model(x + delta).argmax(dim=1) == 1).all()
+    # ... and from nothing at all (the grow phase)
+    grown, _ = greedy_l0_search(model, x, clean, torch.zeros_like(x), lower=torch.tensor(-5.0),
+                                upper=torch.tensor(5.0))
+    assert (_l0(grown) == 1).all() and (model(x + grown).argmax(dim=1) == 1).all()
+    assert cost.forward > 0 and cost.backward > 0
+
+
+def test_the_search_never_returns_a_non_adversarial_success_and_stays_in_bounds():
+    torch.manual_seed(0)
+    model = Linear()
+    x = _series(40, 24)
+    clean = model(x).argmax(dim=1)
+    start = torch.rand_like(x) * 3 - 1.5  # inside the bounds; some adversarial, some not
+    lower, upper = x - 1.5, x + 1.5
+    delta, _ = greedy_l0_search(model, x, clean, start, lower=lower, upper=upper, rounds=3)
+    adv_after = model(x + delta).argmax(dim=1) != clean
+    adv_before = model(x + start).argmax(dim=1) != clean
+    assert adv_before.any() and (~adv_before).any()
+    assert (adv_after | ~adv_before).all()  # a start that fooled still fools
+    assert (x + delta >= lower - 1e-6).all() and (x + delta <= upper + 1e-6).all()
+    assert (_l0(delta[adv_before]) <= _l0(start[adv_before])).all()
+
+
+def test_sparse_variant_with_search_is_sparser_batch_invariant_and_deterministic():
+    model = Linear()
+    x = _series(12, 24)
+    y = torch.zeros(12, dtype=torch.int64)
+    kw = dict(steps=30, lr=0.05, progress=False)
+    plain = run_attack(model, x, y, "AS_CW_SPARSE", **kw)
+    searched = run_attack(model, x, y, "AS_CW_SPARSE", search="greedy", **kw)
+    again = run_attack(model, x, y, "AS_CW_SPARSE", search="greedy", batch_size=5, **kw)
+    ok = plain.records["success"].to_numpy()
+    assert ok.all() and searched.records["success"].to_numpy().all()
+    assert (searched.records["l0"].to_numpy() <= plain.records["l0"].to_numpy()).all()
+    assert searched.records["l0"].sum() < plain.records["l0"].sum()
+    assert torch.equal(searched.delta, again.delta)
+    assert searched.records["l0"].tolist() == again.records["l0"].tolist()
+
+
+@pytest.mark.parametrize("bad", [dict(search="beam"), dict(search_candidates=0), dict(search_rounds=-1),
+                                 dict(search_shortlist=1.5), dict(search_candidates=True)])
+def test_bad_search_settings_are_rejected_naming_the_field(bad):
+    field = next(iter(bad))
+    with pytest.raises(ValueError, match=field):
+        get_attack_config("AS_CW_SPARSE", **bad)
+
+
+def test_bounds_that_exclude_x_are_rejected():
+    model = Linear()
+    x = _series(3, 24)
+    with pytest.raises(ValueError, match="bounds must contain x"):
+        greedy_l0_search(model, x, model(x).argmax(dim=1), torch.zeros_like(x), lower=x + 1, upper=x + 2)
