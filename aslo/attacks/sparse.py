@@ -155,8 +155,12 @@ class ExactZero(PaperRules):
         self.tau = (self.tau + move).clamp_(0.0, 1.0)
         delta.masked_fill_(delta.abs() < batch_view(self.tau * self.eps, delta), 0.0)
 
-    def refine(self, model, x: torch.Tensor, delta: torch.Tensor, clean_pred: torch.Tensor) -> torch.Tensor:
-        """The final pruning pass (when ``prune``)."""
+    def refine(self, model, x: torch.Tensor, delta: torch.Tensor, clean_pred: torch.Tensor,
+               observed: torch.Tensor | None = None) -> torch.Tensor:
+        """The final pruning pass (when ``prune``); padding (``~observed``) is zero before it, so
+        the pruning never counts or keeps it."""
+        if observed is not None:
+            delta = delta.masked_fill(~observed, 0.0)
         return prune_perturbation(model, x, delta, clean_pred)[0] if self.prune else delta
 
     def records(self, delta: torch.Tensor, success: torch.Tensor) -> dict[str, torch.Tensor]:
