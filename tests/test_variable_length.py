@@ -322,3 +322,33 @@ def test_grid_runner_passes_the_selected_series_lengths(tmp_path):
         examples = decode_examples(store.read_examples(cell))
         assert examples.indices.tolist() == picked.tolist()
         assert (examples.delta[~observed_mask(lengths[picked], 16).expand_as(examples.delta)] == 0).all()
+
+
+def test_sparse_refinement_never_keeps_or_counts_padding():
+    """ExactZero.refine, given the mask, prunes among observed components only: the model's
+    class 1 wins when the sum over all steps exceeds 1, the padding holds the largest values."""
+    from aslo.attacks import get_attack_config
+    from aslo.attacks.sparse import rules_for
+
+    class SumModel(torch.nn.Module):
+        def forward(self, x):
+            total = x.flatten(1).sum(1)
+            return torch.stack([torch.ones_like(total), total], dim=1)
+
+    x = torch.zeros(3, 1, 10)
+    lengths = np.array([4, 10, 6])
+    mask = observed_mask(lengths, 10)
+    delta = torch.full((3, 1, 10), 0.1)
+    delta[:, 0, 0] = 3.0  # the one decisive observed step
+    delta.masked_fill_(~mask, 5.0)  # larger than any observed component
+    model, clean = SumModel(), torch.zeros(3, dtype=torch.int64)
+    rules = rules_for(get_attack_config("AS_CW_SPARSE"))
+    rules.start(x)
+    with torch.no_grad():
+        refined = rules.refine(model, x, delta, clean, observed=mask)
+        plain = rules.refine(model, x, delta, clean)
+    assert (model(x + refined).argmax(1) == 1).all()
+    expected = torch.zeros_like(delta)
+    expected[:, 0, 0] = 3.0
+    assert torch.equal(refined, expected)  # L0 = 1, on an observed step
+    assert (plain[~mask.expand_as(plain)] != 0).any()  # without the mask the pruning keeps padding
