@@ -300,6 +300,7 @@ def test_grid_runner_passes_the_selected_series_lengths(tmp_path):
     lengths = rng.integers(2, 17, size=10).astype(np.int64)
     x[~np.broadcast_to(observed_mask(lengths, 16).numpy(), x.shape)] = 0
     y = np.arange(10, dtype=np.int64) % 2
+    # a small constructed stand-in under a variable-length set's name (a profile takes UCR names)
     data = UCRDataset("GesturePebbleZ1", x, y, x, y, np.array([0, 1]), "test", lengths_train=lengths, lengths_test=lengths)
 
     class VarBackend(Backend):
