@@ -3,6 +3,10 @@
 Distances: the paper's Eq. 2 writes the L2 norm ``||X' - X||_2``; the parent code reported the
 *squared* L2 distance (sum of squared differences). Both are computed per sample; summaries use
 ``distance="l2"`` (as written in the paper) by default and ``distance="l2_squared"`` on request.
+
+Variable-length series (padded to the longest one) are measured on their observed time steps only:
+given ``lengths``, L0, close-to-0 and the distances ignore the padding, and ``observed_length``
+says how many steps each series has (``L`` for fixed-length data, where nothing changes).
 """
 
 from __future__ import annotations
@@ -13,11 +17,14 @@ import numpy as np
 import pandas as pd
 import torch
 
+from .observed import observed_mask
+
 #: |delta| below this counts as "close to 0" (paper Eq. 3-4); above it counts towards L0.
 ZERO_THRESHOLD = 1e-6
 
 #: Columns of :func:`per_sample_metrics`, in order.
-METRIC_COLUMNS = ("success", "success_true_label", "l2", "l2_squared", "linf", "l0", "close_to_zero")
+METRIC_COLUMNS = ("success", "success_true_label", "l2", "l2_squared", "linf", "l0", "close_to_zero",
+                  "observed_length")
 
 #: Distances :func:`summarize` can aggregate.
 DISTANCES = ("l2", "l2_squared", "linf")
@@ -33,13 +40,15 @@ def _as_tensor(value, name: str, dtype=None) -> torch.Tensor:
     return tensor.to(dtype) if dtype is not None else tensor
 
 
-def per_sample_metrics(x, x_adv, clean_pred, adv_pred, y_true, *, delta=None) -> pd.DataFrame:
+def per_sample_metrics(x, x_adv, clean_pred, adv_pred, y_true, *, delta=None, lengths=None) -> pd.DataFrame:
     """One row per sample: success flags, L2 / squared L2 / Linf distance, L0 and close-to-0 counts.
 
     ``success`` compares the adversarial prediction with the clean prediction (as the parent code
     does); ``success_true_label`` compares it with the true label. ``delta`` (optional) is the exact
     perturbation; without it ``x_adv - x`` is used, whose float32 rounding can blur the 1e-6
-    close-to-0 threshold for large |x|.
+    close-to-0 threshold for large |x|. ``lengths`` (optional, for (N, C, L) input: N observed
+    lengths in 1..L) restricts every count and distance to each series' observed steps; the
+    column ``observed_length`` holds them (``L`` without ``lengths``).
     """
     x_t = _as_tensor(x, "x", torch.float64)
     xa_t = _as_tensor(x_adv, "x_adv", torch.float64)
@@ -56,17 +65,32 @@ def per_sample_metrics(x, x_adv, clean_pred, adv_pred, y_true, *, delta=None) ->
         raise ValueError(f"delta must have the shape of x {tuple(x_t.shape)}, got {tuple(d.shape)}")
     if not torch.isfinite(d).all():
         raise ValueError("the perturbation contains NaN or inf")
+    steps = x_t.shape[-1] if x_t.ndim >= 2 else 1
+    if lengths is None:
+        observed_length = np.full(n, steps, dtype=np.int64)
+        counted = None
+    else:
+        if x_t.ndim != 3:
+            raise ValueError(f"lengths need x of shape (N, C, L), got {tuple(x_t.shape)}")
+        mask = observed_mask(lengths, steps, n=n)
+        observed_length = mask.sum(dim=(1, 2)).numpy().astype(np.int64)
+        counted = mask.expand(x_t.shape).reshape(n, -1)
+        d = d.masked_fill(~mask, 0.0)
     flat = d.reshape(n, -1)
     absd = flat.abs()
     l2_sq = (flat * flat).sum(dim=1)
+    above, below = absd > ZERO_THRESHOLD, absd < ZERO_THRESHOLD
+    if counted is not None:
+        above, below = above & counted, below & counted
     return pd.DataFrame({
         "success": (preds["adv_pred"] != preds["clean_pred"]).numpy(),
         "success_true_label": (preds["adv_pred"] != preds["y_true"]).numpy(),
         "l2": l2_sq.sqrt().numpy(),
         "l2_squared": l2_sq.numpy(),
         "linf": absd.amax(dim=1).numpy() if flat.shape[1] else np.zeros(n),
-        "l0": (absd > ZERO_THRESHOLD).sum(dim=1).numpy().astype(np.int64),
-        "close_to_zero": (absd < ZERO_THRESHOLD).sum(dim=1).numpy().astype(np.int64),
+        "l0": above.sum(dim=1).numpy().astype(np.int64),
+        "close_to_zero": below.sum(dim=1).numpy().astype(np.int64),
+        "observed_length": observed_length,
     })
 
 

@@ -18,7 +18,7 @@ from aslo.cli import main
 def fake_layers(monkeypatch):
     rng = np.random.default_rng(0)
     data = SimpleNamespace(name="Fake", x_test=rng.standard_normal((6, 1, 20)).astype(np.float32),
-                           y_test=np.array([0, 1, 0, 1, 0, 1]))
+                           y_test=np.array([0, 1, 0, 1, 0, 1]), lengths_test=np.full(6, 20, dtype=np.int64))
     calls = {}
 
     def load_ucr(name, *a, **k):

@@ -53,6 +53,7 @@ def test_real_equal_length_sets_match_parent_code(name, n_train, n_test, length,
     ds = load_ucr(name, root=SHARED_UCR, download=False)
     check_contract(ds)
     assert (len(ds.y_train), len(ds.y_test), ds.length, ds.n_classes) == (n_train, n_test, length, 2)
+    assert (ds.lengths_train == length).all() and (ds.lengths_test == length).all() and not ds.variable_length
     if classes is not None:
         assert ds.classes.tolist() == classes
     assert "local archive" in ds.source
@@ -100,6 +101,7 @@ def test_aeon_variable_length_set_is_padded_with_zeros(isolated, no_network):
                                       / "PickupGestureWiimoteZ_TRAIN.ts"))
     lengths = [s.shape[-1] for s in series]
     assert min(lengths) < ds.length  # really variable length
+    assert ds.lengths_train.tolist() == lengths and ds.variable_length  # the observed lengths are kept
     short = int(np.argmin(lengths))
     assert np.all(ds.x_train[short, 0, lengths[short]:] == 0)
     prefix = ds.x_train[short, 0, : lengths[short]].astype(np.float64)

@@ -36,7 +36,9 @@ class PaperRules:
     ``iterate_key(delta)``: a tuple of per-sample keys; among fooling iterates the
     lexicographically smallest is returned (the paper: the squared L2 distance).
     ``after_step(x, delta, fooled)``: change ``delta`` in place after the step and the box.
-    ``refine(model, x, delta, clean_pred)``: the returned perturbation, before the final forward.
+    ``refine(model, x, delta, clean_pred, observed=None)``: the returned perturbation, before the
+    final forward; ``observed`` is :func:`attack_batch`'s mask (None: every step observed), and a
+    refinement must leave ``delta`` zero where it is False.
     ``records(delta, success)``: extra per-sample result columns (name -> tensor).
     """
 
@@ -50,7 +52,8 @@ class PaperRules:
     def after_step(self, x: torch.Tensor, delta: torch.Tensor, fooled: torch.Tensor) -> None:
         """No change."""
 
-    def refine(self, model, x: torch.Tensor, delta: torch.Tensor, clean_pred: torch.Tensor) -> torch.Tensor:
+    def refine(self, model, x: torch.Tensor, delta: torch.Tensor, clean_pred: torch.Tensor,
+               observed: torch.Tensor | None = None) -> torch.Tensor:
         """No change."""
         return delta
 
@@ -117,7 +120,7 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
                  sigma_max: float = 1.0, improvement: str = "either", j_star: str = "running_best",
                  return_iterate: str = "last",
                  rules: PaperRules | None = None, trace: bool = False,
-                 on_step: Callable[[], None] | None = None) -> dict:
+                 on_step: Callable[[], None] | None = None, observed: torch.Tensor | None = None) -> dict:
     """Run Algorithm 1 on one batch; return per-sample results as tensors on ``x``'s device.
 
     ``x`` (B, C, L), ``clean_pred`` and ``target`` (B,) and the initial perturbation ``delta0``
@@ -127,11 +130,23 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
     sample's gradient never depends on the others (except ``regulariser="l2_batch"``). The keys
     of the result: ``delta``, ``adv_pred``, ``first_success_step``, ``final_sigma`` (None
     without ASL0), ``extra`` (columns from ``rules.records``) and ``trace`` (when tracing).
+    ``observed`` (bool (B, 1, L) on ``x``'s device, or None: every step observed) marks each
+    series' observed time steps (:func:`aslo.observed.observed_mask`): the perturbation is zero
+    elsewhere, in the initial delta, after every step and box, and in the returned delta.
     """
     rules = rules or PaperRules()
     rules.start(x)
     batch, opts = x.shape[0], dict(device=x.device, dtype=x.dtype)
-    delta = delta0.detach().clone().requires_grad_(True)
+    if observed is not None and (observed.dtype != torch.bool or observed.ndim != 3
+                                 or observed.shape[0] != batch or observed.shape[2] != x.shape[2]
+                                 or observed.shape[1] not in (1, x.shape[1])):
+        raise ValueError(f"observed must be a bool mask of shape ({batch}, 1, {x.shape[2]}), got "
+                         f"{observed.dtype} {tuple(observed.shape)}")
+    padding = None if observed is None else ~observed
+    delta = delta0.detach().clone()
+    if padding is not None:
+        delta.masked_fill_(padding, 0.0)
+    delta.requires_grad_(True)
     adaptive = regulariser == "asl0"
     sigma = torch.full((batch,), sigma0, **opts) if adaptive else None
     best_objective = torch.full((batch,), float("inf"), **opts)
@@ -195,6 +210,8 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
                 delta.add_(grad.sign(), alpha=-alpha)
             delta.clamp_(-eps, eps)
             rules.after_step(x, delta, fooled)
+            if padding is not None:
+                delta.masked_fill_(padding, 0.0)
         if on_step is not None:
             on_step()
 
@@ -202,7 +219,9 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
         delta = delta.detach()
         if keep_best:  # samples never fooled keep their last iterate
             delta = torch.where(batch_view(best_keys[0].isinf(), delta), delta, best_delta)
-        delta = rules.refine(model, x, delta, clean_pred)
+        delta = rules.refine(model, x, delta, clean_pred, observed=observed)
+        if padding is not None:  # whatever the refinement did, padding stays untouched
+            delta = delta.masked_fill(padding, 0.0)
         adv_pred = model(x + delta).argmax(dim=1)
         return {"delta": delta, "adv_pred": adv_pred, "first_success_step": first_success,
                 "final_sigma": sigma, "extra": rules.records(delta, adv_pred != clean_pred),

@@ -14,6 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..metrics import DISTANCES, per_sample_metrics, summarize
+from ..observed import observed_mask
 from ._tensor import as_label_tensor, as_series_tensor, attack_mode, resolve_device
 from .config import AttackConfig
 from .registry import get_attack_config
@@ -87,7 +88,7 @@ def _trace_frame(parts: list[dict], steps: int) -> pd.DataFrame:
 
 #: The AttackConfig fields that are keyword arguments of :func:`attack_batch`.
 ALGORITHM_SETTINGS = tuple(name for name, p in inspect.signature(attack_batch).parameters.items()
-                           if p.kind is p.KEYWORD_ONLY and name not in ("rules", "trace", "on_step"))
+                           if p.kind is p.KEYWORD_ONLY and name not in ("rules", "trace", "on_step", "observed"))
 
 
 def is_out_of_memory(exc: BaseException) -> bool:
@@ -98,7 +99,7 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 
 def run_attack(model, x, y, attack: str = "AS_CW", *, batch_size: int | None = None, device=None,
-               progress: bool = True, trace: bool = False, distance: str = "l2",
+               progress: bool = True, trace: bool = False, distance: str = "l2", lengths=None,
                **overrides) -> AttackResult:
     """Attack every series of ``x`` (N, C, L) with the named attack and measure the result.
 
@@ -110,6 +111,12 @@ def run_attack(model, x, y, attack: str = "AS_CW", *, batch_size: int | None = N
     model is used in eval mode with frozen parameters and restored afterwards. ``duration`` in
     the summary is the wall clock of the clean forward, all steps and the final forward.
     All inputs are validated (ValueError) before any work starts.
+
+    ``lengths`` (N integers in 1..L, e.g. ``dataset.lengths_test[:n]``; None: every step
+    observed) is each series' observed length when variable-length series are padded to L: the
+    attack then never touches the padding (the returned ``delta`` is exactly zero there) and the
+    metrics count observed steps only (column ``observed_length``). Full lengths give the same
+    results as None.
     """
     cfg = get_attack_config(attack, **overrides)
     if distance not in DISTANCES:
@@ -118,6 +125,7 @@ def run_attack(model, x, y, attack: str = "AS_CW", *, batch_size: int | None = N
         raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
     x_cpu = as_series_tensor(x)
     y_cpu = as_label_tensor(y, x_cpu.shape[0])
+    observed = None if lengths is None else observed_mask(lengths, x_cpu.shape[2], n=x_cpu.shape[0])
     dev = resolve_device(device, model)
     n = x_cpu.shape[0]
     chunk = batch_size or n
@@ -153,8 +161,9 @@ def run_attack(model, x, y, attack: str = "AS_CW", *, batch_size: int | None = N
             with torch.no_grad():
                 clean = model(xb).argmax(dim=1)
             target = (clean + offsets[start:stop].to(dev)) % n_classes
+            mask = None if observed is None else observed[start:stop].to(dev)
             out = attack_batch(model, xb, clean, target, delta0[start:stop].to(dev), rules=rules,
-                               trace=trace, on_step=lambda: bar.update(1), **settings)
+                               trace=trace, on_step=lambda: bar.update(1), observed=mask, **settings)
             out.update(clean_pred=clean, target=target)
             return {k: _to_cpu(v) for k, v in out.items()}
 
@@ -170,7 +179,7 @@ def run_attack(model, x, y, attack: str = "AS_CW", *, batch_size: int | None = N
 
     delta, adv_pred, clean_pred = joined("delta"), joined("adv_pred"), joined("clean_pred")
     x_adv = x_cpu + delta
-    records = per_sample_metrics(x_cpu, x_adv, clean_pred, adv_pred, y_cpu, delta=delta)
+    records = per_sample_metrics(x_cpu, x_adv, clean_pred, adv_pred, y_cpu, delta=delta, lengths=lengths)
     records.insert(0, "index", range(n))
     records["y_true"] = y_cpu.numpy()
     records["clean_pred"] = clean_pred.numpy()

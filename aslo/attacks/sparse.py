@@ -182,13 +182,19 @@ class ExactZero(PaperRules):
         self.tau = (self.tau + move).clamp_(0.0, 1.0)
         delta.masked_fill_(delta.abs() < batch_view(self.tau * self.eps, delta), 0.0)
 
-    def refine(self, model, x: torch.Tensor, delta: torch.Tensor, clean_pred: torch.Tensor) -> torch.Tensor:
-        """The final pruning pass (when ``prune``), then the greedy search (when ``search``)."""
+    def refine(self, model, x: torch.Tensor, delta: torch.Tensor, clean_pred: torch.Tensor,
+               observed: torch.Tensor | None = None) -> torch.Tensor:
+        """The final pruning pass (when ``prune``), then the greedy search (when ``search``).
+
+        Padding (``~observed``) is zero before either, and the search only adds observed
+        components, so neither counts or keeps it."""
+        if observed is not None:
+            delta = delta.masked_fill(~observed, 0.0)
         if self.prune:
             delta = prune_perturbation(model, x, delta, clean_pred)[0]
         if self.search == "greedy":
             lower, upper = self.bounds(x)
-            delta = greedy_l0_search(model, x, clean_pred, delta, lower=lower, upper=upper,
+            delta = greedy_l0_search(model, x, clean_pred, delta, lower=lower, upper=upper, observed=observed,
                                      **self.search_settings)[0]
         return delta
 

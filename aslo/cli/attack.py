@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     n = len(dataset.x_test) if args.samples is None else min(args.samples, len(dataset.x_test))
     result = run_attack(model, dataset.x_test[:n], dataset.y_test[:n], config.name,
                         batch_size=args.batch_size, device=device, progress=not args.no_progress,
-                        distance=args.distance, **overrides)
+                        distance=args.distance, lengths=dataset.lengths_test[:n], **overrides)
     summary = {"dataset": dataset.name, "model": args.model, **result.summary}
     print(format_summary(summary))
     if out is not None:

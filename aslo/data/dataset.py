@@ -13,7 +13,10 @@ class UCRDataset:
 
     ``x_train``/``x_test`` are float32 ``(N, 1, L)``; ``y_train``/``y_test`` int64 in ``0..K-1``,
     encoded over train and test together; ``classes[k]`` is the original label of class ``k``
-    (sorted); ``source`` says which source served the data.
+    (sorted); ``source`` says which source served the data. ``lengths_train``/``lengths_test``
+    are int64 ``(N,)``: each series' observed length, i.e. its time steps before the padding
+    added to variable-length series (``L`` for every series of a fixed-length set, the default);
+    :func:`aslo.observed.observed_mask` turns them into the mask the attacks and metrics take.
     """
 
     name: str
@@ -23,6 +26,8 @@ class UCRDataset:
     y_test: np.ndarray
     classes: np.ndarray
     source: str
+    lengths_train: np.ndarray | None = None
+    lengths_test: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         for split, x, y in (("train", self.x_train, self.y_train), ("test", self.x_test, self.y_test)):
@@ -34,6 +39,16 @@ class UCRDataset:
                 raise ValueError(f"{self.name}: y_{split} has labels outside 0..{len(self.classes) - 1}")
         if self.x_train.shape[1:] != self.x_test.shape[1:]:
             raise ValueError(f"{self.name}: train {self.x_train.shape} and test {self.x_test.shape} differ in shape")
+        for split, x in (("train", self.x_train), ("test", self.x_test)):
+            field = f"lengths_{split}"
+            lengths = getattr(self, field)
+            if lengths is None:  # a fixed-length set: every step observed
+                object.__setattr__(self, field, np.full(x.shape[0], x.shape[2], dtype=np.int64))
+                continue
+            if not isinstance(lengths, np.ndarray) or lengths.dtype != np.int64 or lengths.shape != (x.shape[0],):
+                raise ValueError(f"{self.name}: {field} must be int64 of shape ({x.shape[0]},)")
+            if lengths.size and (lengths.min() < 1 or lengths.max() > x.shape[2]):
+                raise ValueError(f"{self.name}: {field} must lie in 1..{x.shape[2]} (the padded length)")
 
     @property
     def n_classes(self) -> int:
@@ -44,6 +59,11 @@ class UCRDataset:
     def length(self) -> int:
         """Series length L (after padding variable-length series)."""
         return int(self.x_train.shape[2])
+
+    @property
+    def variable_length(self) -> bool:
+        """Whether some series (train or test) is shorter than ``length``, i.e. padded."""
+        return bool((self.lengths_train < self.length).any() or (self.lengths_test < self.length).any())
 
     @property
     def in_channels(self) -> int:

@@ -72,6 +72,8 @@ def assemble(name: str, train: RawSplit, test: RawSplit, *, normalize: bool = Tr
         y_test=y_test,
         classes=classes,
         source=source,
+        lengths_train=len_train.astype(np.int64),
+        lengths_test=len_test.astype(np.int64),
     )
 
 

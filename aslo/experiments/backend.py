@@ -95,11 +95,13 @@ class Backend:
         return net, json_safe(record)
 
     def run_attack(self, net, x, y, attack: str, overrides: Mapping[str, Any], *, seed: int,
-                   device: str, distance: str, batch_size: int | None, progress: bool):
+                   device: str, distance: str, batch_size: int | None, progress: bool, lengths=None):
         """Run one attack; returns (summary dict, per-sample records DataFrame, delta tensor).
 
         The runner stores ``delta`` as the cell's examples; a backend may return only the first
-        two (then the cell is stored without examples)."""
+        two (then the cell is stored without examples). ``lengths``: the series' observed
+        lengths (see :func:`aslo.attacks.run_attack`), passed by the runner whenever the dataset
+        has them."""
         import torch
 
         from aslo.attacks import run_attack
@@ -110,7 +112,7 @@ class Backend:
         np.random.seed(seed % 2**32)
         result = run_attack(net, torch.as_tensor(x), torch.as_tensor(y), attack,
                             batch_size=batch_size or None, device=self.device(device),
-                            progress=progress, distance=distance, **kwargs)
+                            progress=progress, distance=distance, lengths=lengths, **kwargs)
         return json_safe(result.summary), result.records, result.delta
 
     def device(self, device: str):

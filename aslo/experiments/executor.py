@@ -136,12 +136,15 @@ class CellExecutor:
         net, model_record = self.models.model(cell.dataset, cell.model)
         idx = select_samples(int(len(data.y_test)), p.samples, p.sample_seed)
         x, y = take(data.x_test, idx), take(data.y_test, idx)
+        # observed lengths of variable-length series; a stand-in dataset without them gets none
+        lengths = getattr(data, "lengths_test", None)
+        observed = {} if lengths is None else {"lengths": take(lengths, idx)}
         started = time.time()
         t0 = time.perf_counter()
         summary, records, *delta = self.backend.run_attack(  # delta: absent from stand-in backends
             net, x, y, cell.attack, p.attack_kwargs(cell.attack), seed=cell.seed,
             device=p.device, distance=p.distance, batch_size=p.batch_size or None,
-            progress=self.progress)
+            progress=self.progress, **observed)
         wall = time.perf_counter() - t0
         records = pd.DataFrame(records).reset_index(drop=True)
         if len(records) != len(idx):

@@ -18,6 +18,7 @@ import torch
 
 from ..attacks._tensor import as_label_tensor, as_series_tensor, attack_mode
 from ..metrics import per_sample_metrics, summarize
+from ..observed import observed_mask
 from ._advlib import PEERS_INSTALL, PeerUnavailableError, advlib_attack
 from .affine import UnitBox, UnitModel, unit_box_for
 
@@ -67,6 +68,26 @@ def available_peers() -> tuple:
     return tuple(name for name, reason in peer_status().items() if reason is None)
 
 
+class ObservedOnly(torch.nn.Module):
+    """``model`` with every series' padding held at its clean values ``clean`` (N, C, L).
+
+    The peers cannot be told about padding: through this wrapper a change to the padding
+    (``~observed``) changes neither the logits nor the gradient, so perturbing it has no effect.
+    It only takes the whole batch it was built for, in order (the peers forward whole batches).
+    """
+
+    def __init__(self, model: torch.nn.Module, clean: torch.Tensor, observed: torch.Tensor):
+        super().__init__()
+        self.model, self.clean, self.observed = model, clean, observed
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        """Logits of ``model`` on ``u`` with the padding replaced by the clean values."""
+        if u.shape != self.clean.shape:
+            raise RuntimeError(f"ObservedOnly was built for a batch of shape {tuple(self.clean.shape)}, "
+                               f"got {tuple(u.shape)}")
+        return self.model(torch.where(self.observed, u, self.clean.to(u.dtype)))
+
+
 def _attack(name: str, umodel, u, labels, steps: int, eps_u: float):
     """Run one peer in unit space; returns the adversarial inputs in [0, 1]."""
     if name == "SIGMA_ZERO":
@@ -83,11 +104,14 @@ def _attack(name: str, umodel, u, labels, steps: int, eps_u: float):
 
 
 def run_peer(model, x, y, name: str, *, steps: int, eps: float, box: UnitBox | None = None,
-             seed: int = 0, distance: str = "l2") -> PeerResult:
+             seed: int = 0, distance: str = "l2", lengths=None) -> PeerResult:
     """Run peer ``name`` for ``steps`` steps on ``x`` (N, C, L) and measure it like our attacks.
 
     ``eps`` is our box (original units): it widens the UnitBox (when ``box`` is None) and bounds
     TA_PGD. Success means the prediction on ``x + delta`` differs from the clean prediction.
+    ``lengths`` (as in :func:`aslo.attacks.run_attack`): the peer attacks the model through
+    :class:`ObservedOnly`, the returned delta is zeroed on the padding, and the metrics count
+    observed steps only.
     Raises ValueError on bad input and PeerUnavailableError when the peer's library is missing.
     """
     if name not in PEERS:
@@ -96,6 +120,7 @@ def run_peer(model, x, y, name: str, *, steps: int, eps: float, box: UnitBox | N
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     x = as_series_tensor(x)
     y = as_label_tensor(y, x.shape[0])
+    observed = None if lengths is None else observed_mask(lengths, x.shape[2], n=x.shape[0])
     box = box or unit_box_for(x, eps)
     if float(x.min()) < box.lo or float(x.max()) > box.hi:
         raise ValueError(f"x lies outside the box [{box.lo}, {box.hi}]")
@@ -108,14 +133,17 @@ def run_peer(model, x, y, name: str, *, steps: int, eps: float, box: UnitBox | N
         with torch.no_grad():
             clean = model(x).argmax(dim=1)
         u = box.to_unit(x).float()
+        umodel = UnitModel(model, box) if observed is None else ObservedOnly(UnitModel(model, box), u, observed)
         began = time.perf_counter()
-        u_adv = _attack(name, UnitModel(model, box), u, clean, steps, box.eps_to_unit(eps)).detach()
+        u_adv = _attack(name, umodel, u, clean, steps, box.eps_to_unit(eps)).detach()
         duration = time.perf_counter() - began
         delta = box.delta_from_unit(u_adv - u)  # exact: float32 times a power of two
+        if observed is not None:
+            delta = delta.masked_fill(~observed, 0.0)
         x_adv = x + delta
         with torch.no_grad():
             adv_pred = model(x_adv).argmax(dim=1)
-    records = per_sample_metrics(x, x_adv, clean, adv_pred, y, delta=delta)
+    records = per_sample_metrics(x, x_adv, clean, adv_pred, y, delta=delta, lengths=lengths)
     records.insert(0, "index", range(x.shape[0]))
     records["y_true"], records["clean_pred"], records["adv_pred"] = y.numpy(), clean.numpy(), adv_pred.numpy()
     records["best_l0"] = records["l0"].astype(float).where(records["success"])
