@@ -63,8 +63,9 @@ def main(argv=None) -> None:
         data, net, _ = trained_model_for(prof, dataset_name, model_name, runs_dir=args.runs_dir)
         idx = select_samples(int(len(data.y_test)), samples, prof.sample_seed)
         x, y = torch.as_tensor(data.x_test[idx]), torch.as_tensor(data.y_test[idx])
+        lengths = getattr(data, "lengths_test", None)
         table, cell_curves = compare_on(net, x, y, steps=steps, peers=peers, paper_kwargs=paper_kwargs,
-                                        ours=args.ours)
+                                        ours=args.ours, lengths=None if lengths is None else lengths[idx])
         table.insert(0, "model", model_name)
         table.insert(0, "dataset", dataset_name)
         tables.append(table)

@@ -118,3 +118,18 @@ def test_bounds_that_exclude_x_are_rejected():
     x = _series(3, 24)
     with pytest.raises(ValueError, match="bounds must contain x"):
         greedy_l0_search(model, x, model(x).argmax(dim=1), torch.zeros_like(x), lower=x + 1, upper=x + 2)
+
+
+def test_the_search_never_touches_padding():
+    from aslo.observed import observed_mask
+
+    model = OneDecisiveStep(at=17)
+    x = _series(4, 30)
+    clean = model(x).argmax(dim=1)
+    observed = observed_mask([10, 30, 12, 30], 30)
+    delta, _ = greedy_l0_search(model, x, clean, torch.zeros_like(x), lower=torch.tensor(-5.0),
+                                upper=torch.tensor(5.0), observed=observed, rounds=5)
+    assert (delta.masked_select(~observed.expand_as(delta)) == 0).all()
+    fooled = model(x + delta).argmax(dim=1) != clean
+    assert fooled.tolist() == [False, True, False, True]  # step 17 is padding in series 0 and 2
+    assert (_l0(delta[fooled]) == 1).all()

@@ -51,10 +51,12 @@ def _row(label: str, records: pd.DataFrame, duration: float, n_features: int) ->
 
 
 def compare_on(model, x, y, *, steps: int, eps: float = 1.0, peers=(), paper_kwargs: dict | None = None,
-               seed: int = 0, progress: bool = False, ours=None):
+               seed: int = 0, progress: bool = False, ours=None, lengths=None):
     """Run our attacks and ``peers`` on ``x`` (N, C, L); returns ``(table, curves)``.
 
     ``ours``: labels of :func:`our_attacks` to run (None: all; must include REFERENCE).
+    ``lengths``: observed length per series (variable-length sets): every attack touches and
+    counts only observed steps.
     ``table`` has one row per attack (asr, median_l0 and mean_l2 over successes, ASR at L0
     budgets of 1, 5 and 10 components and of 1-20 % of the series, sec_per_sample) and ``ratio_<col>`` = value / value of
     ``AS_CW_SPARSE_BOX``; ``curves`` maps each attack to its :func:`robustness_curve`.
@@ -72,11 +74,11 @@ def compare_on(model, x, y, *, steps: int, eps: float = 1.0, peers=(), paper_kwa
     for label, (name, kwargs) in mine.items():
         if ours is not None and label not in ours:
             continue
-        result = run_attack(model, x, y, name, progress=progress, seed=seed, **kwargs)
+        result = run_attack(model, x, y, name, progress=progress, seed=seed, lengths=lengths, **kwargs)
         rows.append(_row(label, result.records, result.summary["duration"], n_features))
         curves[label] = robustness_curve(result.records, n_features)
     for name in peers:
-        result = run_peer(model, x, y, name, steps=steps, eps=eps, box=box, seed=seed)
+        result = run_peer(model, x, y, name, steps=steps, eps=eps, box=box, seed=seed, lengths=lengths)
         rows.append(_row(name, result.records, result.summary["duration"], n_features))
         curves[name] = robustness_curve(result.records, n_features)
     table = pd.DataFrame(rows)
