@@ -87,6 +87,8 @@ def test_the_search_never_returns_a_non_adversarial_success_and_stays_in_bounds(
     assert (adv_after | ~adv_before).all()  # a start that fooled still fools
     assert (x + delta >= lower - 1e-6).all() and (x + delta <= upper + 1e-6).all()
     assert (_l0(delta[adv_before]) <= _l0(start[adv_before])).all()
+    quick, quick_cost = greedy_l0_search(model, x, clean, start, lower=lower, upper=upper, rounds=3, exhaustive=False)
+    assert ((model(x + quick).argmax(dim=1) != clean) | ~adv_before).all()  # the cheaper stop is as safe
 
 
 def test_sparse_variant_with_search_is_sparser_batch_invariant_and_deterministic():

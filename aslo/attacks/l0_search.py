@@ -48,10 +48,6 @@ class SearchCost:
     forward: int = 0
     backward: int = 0
 
-    def per_sample(self, n: int) -> float:
-        """Forward plus backward sample-passes per series."""
-        return (self.forward + self.backward) / max(n, 1)
-
 
 def _margins(model, x_adv: torch.Tensor, clean_pred: torch.Tensor, cost: SearchCost) -> torch.Tensor:
     cost.forward += x_adv.shape[0]
@@ -74,7 +70,7 @@ def saturate(model, x, delta, clean_pred, *, lower, upper, cost: SearchCost) -> 
 
 
 def grow(model, x, delta, clean_pred, *, lower, upper, observed, candidates: int, rounds: int,
-         cost: SearchCost, fractions=(1.0,), on_round=None) -> torch.Tensor:
+         cost: SearchCost) -> torch.Tensor:
     """Phase 2: add one bound-saturated component per round until each sample is adversarial."""
     delta = delta.clone()
     shape = x.shape[1:]
@@ -96,13 +92,9 @@ def grow(model, x, delta, clean_pred, *, lower, upper, observed, candidates: int
             if observed is not None:
                 free &= observed[active].expand(-1, *shape).flatten(1)
             gain = gain.masked_fill(~free, float("inf"))
-            top = min(candidates, gain.shape[1])
-            idx = gain.topk(top, dim=1, largest=False).indices  # (A, top)
+            k = min(candidates, gain.shape[1])
+            idx = gain.topk(k, dim=1, largest=False).indices  # (A, k)
             step = move.flatten(1).gather(1, idx).masked_fill(gain.gather(1, idx).isinf(), 0.0)
-            # each chosen component at several distances towards its bound
-            idx = idx.repeat(1, len(fractions))
-            step = torch.cat([step * f for f in fractions], dim=1)
-            k = idx.shape[1]
             trial = _expand(da.flatten(1), k)
             trial.scatter_add_(1, idx.reshape(-1, 1), step.reshape(-1, 1))
             trial_m = _margins(model, _expand(xa, k) + trial.view(-1, *shape), _expand(ca, k), cost).view(-1, k)
@@ -111,8 +103,6 @@ def grow(model, x, delta, clean_pred, *, lower, upper, observed, candidates: int
             flat = da.flatten(1)
             flat.scatter_add_(1, chosen, step.gather(1, pick.unsqueeze(1)))
             delta[active] = flat.view_as(da)
-        if on_round is not None:
-            on_round()
     return delta.detach()
 
 
@@ -244,8 +234,7 @@ def prune(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost, exha
 def greedy_l0_search(model, x: torch.Tensor, clean_pred: torch.Tensor, delta: torch.Tensor, *,
                      lower: torch.Tensor, upper: torch.Tensor, observed: torch.Tensor | None = None,
                      candidates: int = 4, rounds: int = 10, shortlist: int = 2,
-                     exhaustive: bool = True, saturate_first: bool = True, fractions=(1.0,),
-                     on_round=None) -> tuple[torch.Tensor, SearchCost]:
+                     exhaustive: bool = True) -> tuple[torch.Tensor, SearchCost]:
     """The sparsest adversarial perturbation the three phases find (see the module docstring).
 
     ``x``, ``delta`` (B, C, L); ``lower``/``upper`` bound ``x + delta`` elementwise (broadcast to
@@ -265,10 +254,9 @@ def greedy_l0_search(model, x: torch.Tensor, clean_pred: torch.Tensor, delta: to
     if observed is not None:
         delta = delta * observed
     start = delta
-    if saturate_first:
-        delta = saturate(model, x, delta, clean_pred, lower=lower, upper=upper, cost=cost)
+    delta = saturate(model, x, delta, clean_pred, lower=lower, upper=upper, cost=cost)
     delta = grow(model, x, delta, clean_pred, lower=lower, upper=upper, observed=observed,
-                 candidates=candidates, rounds=rounds, cost=cost, fractions=fractions, on_round=on_round)
+                 candidates=candidates, rounds=rounds, cost=cost)
     delta = prune(model, x, delta, clean_pred, shortlist=shortlist, cost=cost, exhaustive=exhaustive)
     with torch.no_grad():  # batch-level check: a candidate judged in another batch could differ
         both = _margins(model, torch.cat([x + start, x + delta]), torch.cat([clean_pred, clean_pred]), cost)
