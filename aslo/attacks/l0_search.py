@@ -194,20 +194,6 @@ def _removal_margins(model, x, delta, clean_pred, cost: SearchCost) -> torch.Ten
     return out
 
 
-@torch.no_grad()
-def _ranked_prune(model, x, delta, clean_pred, *, rounds: int, cost: SearchCost) -> torch.Tensor:
-    """Rank the support by the exact margin left after removing each component, then drop the
-    longest run of least important ones that keeps the example adversarial; repeat."""
-    for _ in range(rounds):
-        before = (delta.flatten(1).abs() > ZERO_THRESHOLD).sum(dim=1)
-        # importance = the margin left after removing the component: keep the most important
-        importance = _removal_margins(model, x, delta, clean_pred, cost).view_as(delta)
-        delta = _prefix_prune(model, x, delta, clean_pred, importance, cost)
-        if bool(((delta.flatten(1).abs() > ZERO_THRESHOLD).sum(dim=1) == before).all()):
-            break
-    return delta
-
-
 def prune(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost, exhaustive: bool = True) -> torch.Tensor:
     """Phase 3 on the adversarial rows: prefix search by saliency ``|grad * delta|``, prefix search
     by the exact margin left after each single removal, then backward elimination."""
@@ -224,7 +210,8 @@ def prune(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost, exha
     with torch.no_grad():
         saliency = (grad * da).abs()
         da = _prefix_prune(model, xa, da, ca, saliency, cost)
-        da = _ranked_prune(model, xa, da, ca, rounds=1, cost=cost)
+        # again, ranked by the margin left after removing each component (most important kept)
+        da = _prefix_prune(model, xa, da, ca, _removal_margins(model, xa, da, ca, cost).view_as(da), cost)
         da = _eliminate(model, xa, da, ca, shortlist=shortlist, cost=cost, exhaustive=exhaustive)
         out = delta.clone()
         out[rows] = da
