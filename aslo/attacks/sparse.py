@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..config_base import check_flag, finite_number
+from ..config_base import check_choice, check_flag, finite_number, integer
 from ..metrics import ZERO_THRESHOLD
 from .config import AttackConfig
 from .algorithm import PaperRules, batch_view
@@ -89,14 +89,11 @@ class SparseAttackConfig(AttackConfig):
                 raise ValueError(f"{field} must be a finite number or None, got {value!r}")
         if self.clip_min is not None and self.clip_max is not None and self.clip_min >= self.clip_max:
             raise ValueError(f"clip_min ({self.clip_min}) must be below clip_max ({self.clip_max})")
-        if self.search not in SEARCHES:
-            raise ValueError(f"search must be one of {', '.join(SEARCHES)}, got {self.search!r}")
-        for field in ("search_candidates", "search_shortlist"):
+        check_choice(self.search, SEARCHES, "search")
+        for field, least in (("search_candidates", 1), ("search_shortlist", 1), ("search_rounds", 0)):
             value = getattr(self, field)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{field} must be a positive integer, got {value!r}")
-        if isinstance(self.search_rounds, bool) or not isinstance(self.search_rounds, int) or self.search_rounds < 0:
-            raise ValueError(f"search_rounds must be an integer >= 0, got {self.search_rounds!r}")
+            if not integer(value) or value < least:
+                raise ValueError(f"{field} must be an integer >= {least}, got {value!r}")
         if self.return_iterate != "best":
             raise ValueError("a sparse attack returns its sparsest adversarial iterate: "
                              f"return_iterate must be 'best', got {self.return_iterate!r}")
