@@ -96,13 +96,13 @@ def test_peer_runs_and_is_measured_in_original_units(name):
 
 def test_compare_on_gives_a_row_per_attack_with_ratios():
     pytest.importorskip("adv_lib")
-    from aslo.peers import BEST, REFERENCE, compare_on
+    from aslo.peers import BEST, REFERENCE, SEARCH, compare_on
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(24, 3))
     x = _series()
     table, curves = compare_on(model, x, model(x).argmax(1), steps=10, peers=("SIGMA_ZERO",))
-    assert list(table["attack"]) == ["AS_CW", "AS_CW_SPARSE", REFERENCE, BEST, "SIGMA_ZERO"]
+    assert list(table["attack"]) == ["AS_CW", "AS_CW_SPARSE", REFERENCE, SEARCH, BEST, "SIGMA_ZERO"]
     ref = table.set_index("attack").loc[REFERENCE]
     assert ref["ratio_asr"] == 1.0 and set(curves) == set(table["attack"])
 

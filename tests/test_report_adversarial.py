@@ -109,7 +109,7 @@ def test_beyond_examples_shows_ours_and_the_installed_peers(grid, tmp_path):
     g, model = grid
     fig, table = beyond_examples(g.profile, models=[model], n_series=2, runs_dir=g.runs, out_dir=tmp_path)
     shown = table.dropna(subset=["l0"])
-    expected = ["AS_CW_SPARSE_SEARCH"] + [p for p in ("SIGMA_ZERO", "FMN_L0") if p in available_peers()]
+    expected = ["AS_CW_BUDGET"] + [p for p in ("SIGMA_ZERO", "FMN_L0") if p in available_peers()]
     assert shown["attack"].tolist() == expected
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert [_marks(ax) for ax in axes] == shown["l0"].astype(int).tolist()

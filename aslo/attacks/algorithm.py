@@ -20,6 +20,9 @@ from .regularisers import l0_surrogate, l1_norm, l2_batch_norm, l2_norm
 #: Per-sample quantities recorded at every step when tracing.
 TRACE_FIELDS = ("loss", "sigma", "success", "regulariser", "objective")
 
+#: The normalised step falls from alpha to this fraction of it (FMN's default, alpha_final = alpha / 100).
+NORMALIZED_FINAL_RATIO = 0.01
+
 #: Per-sample regulariser values (before the coefficient), by name; "asl0" also takes sigma.
 REGULARISER_KERNELS = {"l1": l1_norm, "l2": l2_norm, "l2_batch": l2_batch_norm, "asl0": l0_surrogate}
 
@@ -27,6 +30,11 @@ REGULARISER_KERNELS = {"l1": l1_norm, "l2": l2_norm, "l2_batch": l2_batch_norm, 
 def batch_view(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """A per-sample vector (B,) viewed as (B, 1, ..., 1) to broadcast against ``like``."""
     return values.reshape(-1, *[1] * (like.ndim - 1))
+
+
+def cosine_anneal(start: float, end: float, t: int, steps: int) -> float:
+    """``start`` at step 0 falling to ``end`` along half a cosine over ``steps`` steps."""
+    return end + (start - end) * (1 + math.cos(math.pi * t / max(steps, 1))) / 2
 
 
 class PaperRules:
@@ -40,6 +48,8 @@ class PaperRules:
     final forward; ``observed`` is :func:`attack_batch`'s mask (None: every step observed), and a
     refinement must leave ``delta`` zero where it is False.
     ``records(delta, success)``: extra per-sample result columns (name -> tensor).
+    ``finished(best_keys)``: (B,) bool, the samples whose best fooling iterate cannot be improved
+    (they leave the forward pass; their result is that iterate), or None: none is.
     """
 
     def start(self, x: torch.Tensor) -> None:
@@ -60,6 +70,10 @@ class PaperRules:
     def records(self, delta: torch.Tensor, success: torch.Tensor) -> dict[str, torch.Tensor]:
         """No extra column."""
         return {}
+
+    def finished(self, best_keys: tuple[torch.Tensor, ...]) -> torch.Tensor | None:
+        """No sample is ever finished early: every step evaluates the whole batch."""
+        return None
 
 
 @torch.no_grad()
@@ -126,13 +140,16 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
     ``x`` (B, C, L), ``clean_pred`` and ``target`` (B,) and the initial perturbation ``delta0``
     must be on the model's device; the model in eval mode. Each step: evaluate J = loss + reg at
     the current delta with sigma(t), adapt sigma to sigma(t+1), take the gradient step on that J
-    (Adam or signed PGD), clamp to the box ``eps``. The objective is SUMMED over the batch so a
+    (Adam, signed PGD, or the L2-normalised gradient with a step cosine-annealed from ``alpha``
+    to ``alpha * NORMALIZED_FINAL_RATIO``), clamp to the box ``eps``. The objective is SUMMED over the batch so a
     sample's gradient never depends on the others (except ``regulariser="l2_batch"``). The keys
     of the result: ``delta``, ``adv_pred``, ``first_success_step``, ``final_sigma`` (None
     without ASL0), ``extra`` (columns from ``rules.records``) and ``trace`` (when tracing).
     ``observed`` (bool (B, 1, L) on ``x``'s device, or None: every step observed) marks each
     series' observed time steps (:func:`aslo.observed.observed_mask`): the perturbation is zero
     elsewhere, in the initial delta, after every step and box, and in the returned delta.
+    With ``return_iterate="best"``, samples that ``rules.finished`` names leave the forward pass
+    (their trace entries are then meaningless); when all have, the loop stops early.
     """
     rules = rules or PaperRules()
     rules.start(x)
@@ -161,11 +178,21 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
     records = {k: torch.full((steps, batch), float("nan"), **opts) for k in TRACE_FIELDS} if trace else None
 
     for t in range(steps):
-        # J = loss + reg at delta(t), sigma(t)
-        logits = model(x + delta)
+        done = rules.finished(best_keys) if keep_best else None
+        if done is not None and bool(done.all()):
+            break
+        # J = loss + reg at delta(t), sigma(t); finished samples are left out of the forward
+        if done is None or not bool(done.any()):
+            done, logits = None, model(x + delta)
+        else:
+            active = torch.nonzero(~done).squeeze(1)
+            part = model(x[active] + delta[active])
+            logits = part.new_zeros(batch, part.shape[1]).index_copy(0, active, part)
         raw_loss = cw_margin(logits, clean_pred, kappa, cw_c) if loss == "cw" else targeted_ce(logits, target)
         with torch.no_grad():
             fooled = logits.argmax(dim=1) != clean_pred
+            if done is not None:  # their stand-in logits say nothing: never a new best
+                fooled &= ~done
         attack_loss = raw_loss.masked_fill(fooled, 0.0) if zero_loss_when_fooled else raw_loss
         if regulariser == "none":
             reg = delta.new_zeros(batch)
@@ -175,6 +202,8 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
             reg = reg_coef * REGULARISER_KERNELS[regulariser](delta)
         objective = attack_loss + reg
         (grad,) = torch.autograd.grad(objective.sum(), delta)
+        if padding is not None:  # padding never moves, so it takes no part in a normalised step
+            grad = grad.masked_fill(padding, 0.0)
 
         with torch.no_grad():
             raw_loss, objective = raw_loss.detach(), objective.detach()
@@ -206,6 +235,10 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
             if step == "adam":
                 adam_step_(delta, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step=t + 1, lr=lr,
                            betas=betas, adam_eps=adam_eps)
+            elif step == "normalized":
+                size = cosine_anneal(alpha, alpha * NORMALIZED_FINAL_RATIO, t, steps)
+                norms = grad.flatten(1).norm(dim=1).clamp_(min=1e-12)
+                delta.addcdiv_(grad, batch_view(norms, grad), value=-size)
             else:
                 delta.add_(grad.sign(), alpha=-alpha)
             delta.clamp_(-eps, eps)

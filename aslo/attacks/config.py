@@ -8,7 +8,7 @@ from ..config_base import Config, check_choice, check_flag, check_keys, finite_n
 from .algorithm import REGULARISER_KERNELS
 
 LOSSES = ("cw", "ce_targeted")
-STEPS = ("adam", "pgd")
+STEPS = ("adam", "pgd", "normalized")
 REGULARISERS = ("none", *REGULARISER_KERNELS)
 IMPROVEMENT_RULES = ("either", "adversarial", "loss_decrease")
 RETURN_ITERATES = ("last", "best")
@@ -34,7 +34,10 @@ class AttackConfig(Config):
         prediction) or ``"ce_targeted"`` (cross-entropy towards a seeded random class different
         from the clean prediction, as the parent code's GM_PGD). ``zero_loss_when_fooled``: the
         parent's GM_PGD_L2 sets the per-sample loss to zero for samples already fooled.
-        ``step``: ``"adam"`` or ``"pgd"`` (signed gradient, step ``alpha``). ``regulariser``:
+        ``step``: ``"adam"``, ``"pgd"`` (signed gradient, step ``alpha``) or ``"normalized"``
+        (beyond the paper: the gradient divided by its per-sample L2 norm, the step cosine-annealed
+        from ``alpha`` to ``alpha / 100`` as in FMN; a sample's step length then does not depend
+        on the scale of its loss). ``regulariser``:
         ``"none"``, ``"l1"``, ``"l2"`` (per-sample norm), ``"l2_batch"`` (the parent's norm of the
         whole batch tensor; couples samples) or ``"asl0"``; ``reg_coef`` is its coefficient.
 

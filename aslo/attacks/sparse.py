@@ -11,7 +11,14 @@ step rule and ASL0 regulariser and add three things, all batched and per sample:
 3. a final pruning pass (:func:`prune_perturbation`): a batched binary search, per sample, for the
    largest number of smallest-magnitude components that can be zeroed while the example stays
    adversarial. Every candidate is classified, so a pruned example is adversarial by construction;
-4. optionally (``search="greedy"``), the greedy L0 search of :mod:`aslo.attacks.l0_search` from
+4. optionally (``l0_budget``), an L0 budget instead of (or beside) the threshold: after every
+   step only the ``k`` largest components of each sample are kept. ``k`` starts at 1 and moves
+   as in FMN-L0 (Pintor et al.): it grows by at least one while the sample is not adversarial
+   and falls by at least one, and at once to the sparsest success so far, while it is, by the
+   factor ``budget_rate`` cosine-annealed to ``budget_rate / 50``. The support so grows from one
+   component instead of being pruned down from a dense start. A sample whose sparsest success has
+   L0 = 1 cannot improve (L0 = 0 is the clean input) and leaves the forward pass;
+5. optionally (``search="greedy"``), the greedy L0 search of :mod:`aslo.attacks.l0_search` from
    the pruned perturbation: saturate, grow where not yet adversarial, prune by saliency and by
    exact removal margins, backward elimination. It finds far sparser examples than magnitude
    pruning at the price of extra forwards (see ``benchmarks/results/peers.md``).
@@ -26,7 +33,7 @@ import torch
 from ..config_base import check_choice, check_flag, finite_number, integer
 from ..metrics import ZERO_THRESHOLD
 from .config import AttackConfig
-from .algorithm import PaperRules, batch_view
+from .algorithm import PaperRules, batch_view, cosine_anneal
 from .l0_search import greedy_l0_search
 
 #: The sparse variants: the paper's AS_CW / AS_GM_PGD compositions plus exact sparsity. The box
@@ -38,6 +45,11 @@ SPARSE_VARIANTS = {
                          return_iterate="best"),
     "AS_GM_PGD_SPARSE": dict(loss="ce_targeted", zero_loss_when_fooled=True, regulariser="asl0",
                              reg_coef=1e-5, eps=1.0, lr=1e-3, return_iterate="best"),
+    # The sparsest: the CW margin with the ASL0 term, L2-normalised steps (alpha = the box) from
+    # zero, the L0 budget instead of the threshold, then the greedy search.
+    "AS_CW_BUDGET": dict(loss="cw", regulariser="asl0", reg_coef=1e-5, eps=1.0, eps_init=0.0,
+                         step="normalized", alpha=1.0, threshold=False, l0_budget=True,
+                         search="greedy", return_iterate="best"),
 }
 
 
@@ -57,7 +69,9 @@ class SparseAttackConfig(AttackConfig):
     to after every step, on top of the L-infinity box ``eps``; with ``eps`` as wide as the data
     box this is the feasible set of attacks on [0, 1] inputs (see ``aslo.peers``).
     ``return_iterate`` must be ``"best"`` (the adversarial iterate of smallest L0).
-    ``search``: ``"none"`` (default) or ``"greedy"`` (the final search of
+    ``l0_budget``: keep only the ``k`` largest components after every step, ``k`` adapted per
+    sample (item 4 of the module docstring); ``budget_rate=0.05``: its initial relative move
+    (FMN-L0's gamma). ``search``: ``"none"`` (default) or ``"greedy"`` (the final search of
     :func:`aslo.attacks.l0_search.greedy_l0_search` inside the same box); ``search_candidates``,
     ``search_rounds`` and ``search_shortlist`` are its ``candidates``, ``rounds`` and ``shortlist``.
     """
@@ -68,6 +82,8 @@ class SparseAttackConfig(AttackConfig):
     prune: bool = True
     clip_min: float | None = None
     clip_max: float | None = None
+    l0_budget: bool = False
+    budget_rate: float = 0.05
     search: str = "none"
     search_candidates: int = 4
     search_rounds: int = 10
@@ -76,8 +92,8 @@ class SparseAttackConfig(AttackConfig):
     def validate(self) -> None:
         """AttackConfig's checks, then the exact-sparsity settings."""
         super().validate()
-        check_flag(self, "threshold", "prune")
-        for field in ("tau0", "tau_rate"):
+        check_flag(self, "threshold", "prune", "l0_budget")
+        for field in ("tau0", "tau_rate", "budget_rate"):
             value = getattr(self, field)
             if not finite_number(value):
                 raise ValueError(f"{field} must be a finite number, got {value!r}")
@@ -148,13 +164,17 @@ def prune_perturbation(model, x: torch.Tensor, delta: torch.Tensor, clean_pred: 
 class ExactZero(PaperRules):
     """The hooks of :func:`attack_batch` that add exact zeros (see the module docstring).
 
-    Per-sample state: the threshold ``tau`` (in units of ``eps``), reset by :meth:`start`.
+    Per-sample state, reset by :meth:`start`: the threshold ``tau`` (in units of ``eps``); with
+    ``l0_budget``, the budget ``k``, the sparsest success so far and the L0 of the iterate the
+    loop evaluates next.
     """
 
     def __init__(self, *, eps: float, threshold: bool, tau0: float, tau_rate: float, prune: bool,
                  clip_min: float | None, clip_max: float | None, search: str = "none",
-                 search_candidates: int = 4, search_rounds: int = 10, search_shortlist: int = 2):
+                 search_candidates: int = 4, search_rounds: int = 10, search_shortlist: int = 2,
+                 l0_budget: bool = False, budget_rate: float = 0.05, steps: int = 1):
         self.eps, self.threshold, self.tau0, self.tau_rate, self.prune = eps, threshold, tau0, tau_rate, prune
+        self.l0_budget, self.budget_rate, self.steps = l0_budget, budget_rate, steps
         self.clip_min, self.clip_max = clip_min, clip_max
         self.search = search
         self.search_settings = dict(candidates=search_candidates, rounds=search_rounds, shortlist=search_shortlist)
@@ -163,6 +183,10 @@ class ExactZero(PaperRules):
     def start(self, x: torch.Tensor) -> None:
         """tau starts at tau0 for every sample."""
         self.tau = torch.full((x.shape[0],), self.tau0, device=x.device, dtype=x.dtype)
+        self.t = 0
+        self.budget = torch.ones(x.shape[0], device=x.device, dtype=x.dtype)
+        self.sparsest = torch.full_like(self.budget, float("inf"))
+        self.evaluated_l0: torch.Tensor | None = None  # unknown before the first step
 
     def iterate_key(self, delta: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """The sparsest fooling iterate: smallest L0, ties broken by the squared L2 distance."""
@@ -173,11 +197,34 @@ class ExactZero(PaperRules):
         if self.clip_min is not None or self.clip_max is not None:
             # x + 0 is x, so a zero component stays exactly zero
             delta.copy_((x + delta).clamp_(self.clip_min, self.clip_max) - x)
-        if not self.threshold:
-            return
-        move = torch.where(fooled, self.tau_rate, -self.tau_rate)
-        self.tau = (self.tau + move).clamp_(0.0, 1.0)
-        delta.masked_fill_(delta.abs() < batch_view(self.tau * self.eps, delta), 0.0)
+        if self.threshold:
+            move = torch.where(fooled, self.tau_rate, -self.tau_rate)
+            self.tau = (self.tau + move).clamp_(0.0, 1.0)
+            delta.masked_fill_(delta.abs() < batch_view(self.tau * self.eps, delta), 0.0)
+        if self.l0_budget:
+            self._project_on_budget(delta, fooled)
+
+    def _project_on_budget(self, delta: torch.Tensor, fooled: torch.Tensor) -> None:
+        """Move each sample's budget k (FMN-L0's rule), then keep its k largest components."""
+        if self.evaluated_l0 is not None:
+            seen = torch.where(fooled, self.evaluated_l0, torch.full_like(self.sparsest, float("inf")))
+            self.sparsest = torch.minimum(self.sparsest, seen)
+        rate = cosine_anneal(self.budget_rate, self.budget_rate / 50, self.t, self.steps)
+        k = self.budget
+        shrunk = torch.minimum(torch.minimum(k - 1, (k * (1 - rate)).floor()), self.sparsest)
+        grown = torch.maximum(k + 1, (k * (1 + rate)).floor())
+        flat = delta.view(delta.shape[0], -1)
+        self.budget = torch.where(fooled, shrunk, grown).clamp_(1, flat.shape[1])
+        self.t += 1
+        magnitude = flat.abs()
+        kept = self.budget.long().unsqueeze(1)
+        threshold = magnitude.topk(int(kept.max()), dim=1).values.gather(1, kept - 1)
+        flat.masked_fill_(magnitude < threshold, 0.0)
+        self.evaluated_l0 = l0_count(delta)
+
+    def finished(self, best_keys: tuple[torch.Tensor, ...]) -> torch.Tensor | None:
+        """With the L0 budget, the samples already fooled by a single component (L0 0 is clean)."""
+        return best_keys[0] <= 1 if self.l0_budget else None
 
     def refine(self, model, x: torch.Tensor, delta: torch.Tensor, clean_pred: torch.Tensor,
                observed: torch.Tensor | None = None) -> torch.Tensor:
@@ -217,4 +264,5 @@ def rules_for(cfg: AttackConfig) -> PaperRules:
     return ExactZero(eps=cfg.eps, threshold=cfg.threshold, tau0=cfg.tau0, tau_rate=cfg.tau_rate,
                      prune=cfg.prune, clip_min=cfg.clip_min, clip_max=cfg.clip_max, search=cfg.search,
                      search_candidates=cfg.search_candidates, search_rounds=cfg.search_rounds,
-                     search_shortlist=cfg.search_shortlist)
+                     search_shortlist=cfg.search_shortlist, l0_budget=cfg.l0_budget,
+                     budget_rate=cfg.budget_rate, steps=cfg.steps)

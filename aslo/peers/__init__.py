@@ -6,8 +6,8 @@ can run here. The affine map (``UnitBox``) needs only torch and is always import
 
 from ._advlib import PEERS_INSTALL, PeerUnavailableError
 from .affine import UnitBox, UnitModel, unit_box_for
-from .compare import BEST, GOAL_PEERS, REFERENCE, compare_on, goal_check, goal_sentence, our_attacks
+from .compare import BEST, GOAL_PEERS, REFERENCE, SEARCH, compare_on, goal_check, goal_sentence, our_attacks
 from .runners import PEERS, PeerResult, available_peers, peer_status, run_peer
 
-__all__ = ["BEST", "GOAL_PEERS", "PEERS", "PEERS_INSTALL", "REFERENCE", "compare_on", "goal_check", "goal_sentence", "our_attacks", "PeerResult", "PeerUnavailableError", "UnitBox", "UnitModel", "available_peers",
+__all__ = ["BEST", "GOAL_PEERS", "PEERS", "PEERS_INSTALL", "REFERENCE", "SEARCH", "compare_on", "goal_check", "goal_sentence", "our_attacks", "PeerResult", "PeerUnavailableError", "UnitBox", "UnitModel", "available_peers",
            "peer_status", "run_peer", "unit_box_for"]

@@ -191,13 +191,13 @@ def method_examples(profile, *, dataset: str | None = None, model: str | None = 
 
 
 def beyond_examples(profile, *, dataset: str | None = None, models=None, n_series: int = 4, steps: int | None = None,
-                    ours: str = "AS_CW_SPARSE_SEARCH", peers=("SIGMA_ZERO", "FMN_L0"), runs_dir="runs",
+                    ours: str = "AS_CW_BUDGET", peers=("SIGMA_ZERO", "FMN_L0"), runs_dir="runs",
                     out_dir=None, stem: str = "beyond_examples", eps: float = 1.0):
     """Our sparse attack beside sigma-zero and FMN-L0 on one series per model (one row each).
 
     For every model of the profile (or ``models``), the first ``n_series`` series of the profile's
     seeded test subset of ``dataset`` (default: the first) are attacked with ``ours`` (a label of
-    :func:`aslo.peers.our_attacks`; default the strongest: the sparse variant in the peers' feasible set followed by the greedy L0 search) and
+    :func:`aslo.peers.our_attacks`; default the strongest, ``aslo.peers.BEST``) and
     each installed peer, all with the same step budget (default: the profile's AS_CW steps) and the
     same UnitBox; the series shown is the first one fooled by ours and by as many peers as possible.
     Peers that are not installed are left out (their rows say so). Returns ``(figure, table)``;
