@@ -40,6 +40,16 @@ def test_toc_lists_every_notebook_and_chapter():
     assert 'execute_notebooks: "off"' in config and "only_build_toc_files: true" in config
 
 
+def test_chapters_hold_no_control_characters():
+    """A formula written through an escaping layer once lost its backslashes: "\\text" became a tab
+    and "\\nabla" a line break, and MathJax rendered garbage. No chapter may hold either."""
+    for page in sorted((REPO / "book").glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        bad = [c for c in set(text) if ord(c) < 32 and c != "\n"]
+        assert not bad, f"{page.name} holds control characters {sorted(map(ord, bad))}"
+        assert not re.search(r"^(abla|eq|ext|rac)\b", text, re.M), f"{page.name}: a formula lost its backslash"
+
+
 def test_config_serves_mathjax_locally_cites_and_points_at_no_foreign_repository():
     import yaml
 
