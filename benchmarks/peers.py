@@ -3,7 +3,8 @@
 For every (dataset, model) of the profile, on the profile's seeded test subset and with the same
 step budget for every attack: AS_CW (the paper, profile settings), AS_CW_SPARSE (eps = 1),
 AS_CW_SPARSE_BOX (the peers' feasible set), AS_CW_SPARSE_SEARCH (the same followed by the greedy
-L0 search) and every installed peer (sigma-zero, FMN-L0, torchattacks CW and PGD). Writes
+L0 search), AS_CW_BUDGET (our strongest: an adaptive L0 budget, then the search; ``--ours``
+picks among these) and every installed peer (sigma-zero, FMN-L0, torchattacks CW and PGD). Writes
 benchmarks/results/peers.csv (one row per attack and cell), peers_curves.csv (robustness
 curves), peers_goal.csv (issue 12's goal per cell) and peers.md (the tables, with the machine
 it ran on). Datasets outside aeon's bundle are read from $ASLO_DATA_DIR (e.g. ../shared/ucr).
@@ -26,7 +27,7 @@ import torch
 from tqdm.auto import tqdm
 
 from aslo.experiments import load_profile, select_samples
-from aslo.peers import available_peers, compare_on, goal_check, goal_sentence
+from aslo.peers import BEST, GOAL_PEERS, available_peers, compare_on, goal_check, goal_sentence
 from aslo.report.models import trained_model_for
 
 OUT = Path(__file__).resolve().parent / "results"
@@ -58,6 +59,7 @@ def main(argv=None) -> None:
     paper_kwargs = {k: v for k, v in prof.attack_kwargs("AS_CW").items() if k != "steps"}
 
     tables, curves = [], []
+    commit = _commit()  # the code that runs, not whatever is checked out when it ends
     began = time.perf_counter()
     for dataset_name, model_name in tqdm([(d, m) for d in datasets for m in models], desc="cells"):
         data, net, _ = trained_model_for(prof, dataset_name, model_name, runs_dir=args.runs_dir)
@@ -79,12 +81,13 @@ def main(argv=None) -> None:
     table.to_csv(out / "peers.csv", index=False)
     pd.concat(curves, ignore_index=True).to_csv(out / "peers_curves.csv", index=False)
     mean = table.groupby("attack", sort=False).mean(numeric_only=True).reset_index()
-    goal = goal_check(table) if set(table["attack"]) & {"FMN_L0", "SIGMA_ZERO"} else None
+    ran = set(table["attack"])
+    goal = goal_check(table) if BEST in ran and ran & set(GOAL_PEERS) else None
     if goal is not None:
         goal.to_csv(out / "peers_goal.csv", index=False)
     header = (f"# Our attacks vs peers ({prof.name} profile, {steps} steps, {samples or 'all'} series "
               f"per dataset)\n\nMachine: {platform.processor() or platform.machine()}, "
-              f"{torch.get_num_threads()} torch thread(s), CPU; total {total:.0f} s; commit {_commit()}; "
+              f"{torch.get_num_threads()} torch thread(s), CPU; total {total:.0f} s; commit {commit}; "
               f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
               f"Peers: {', '.join(peers) or 'none installed'}. ratio_* = value / value of AS_CW_SPARSE_BOX.\n\n")
     goal_md = ("## Goal per cell (issue 12)\n\n" + goal_sentence(goal) + "\n\n"
@@ -99,8 +102,8 @@ def _commit() -> str:
     import subprocess
 
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
+        return subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=7"], capture_output=True,
+                              text=True, check=True).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 

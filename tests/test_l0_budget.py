@@ -8,33 +8,7 @@ import torch
 from aslo.attacks import get_attack_config, run_attack
 from aslo.attacks.algorithm import attack_batch, cosine_anneal
 from aslo.attacks.sparse import ExactZero, l0_count, rules_for
-
-
-class Linear(torch.nn.Module):
-    """A fixed three-class linear model on (N, 1, L) series."""
-
-    def __init__(self, length=24, seed=0):
-        super().__init__()
-        gen = torch.Generator().manual_seed(seed)
-        self.w = torch.nn.Parameter(torch.randn(3, length, generator=gen))
-
-    def forward(self, x):
-        return x.flatten(1) @ self.w.T
-
-
-class OneDecisiveStep(torch.nn.Module):
-    """Class 1 wins exactly when x[at] > level; every other step nudges the logits a little."""
-
-    def __init__(self, length=30, at=17, level=2.5):
-        super().__init__()
-        self.at, self.level = at, level
-        gen = torch.Generator().manual_seed(3)
-        self.w = torch.nn.Parameter(torch.randn(length, generator=gen) * 0.01)
-
-    def forward(self, x):
-        small = x.flatten(1) @ self.w
-        decisive = x[:, 0, self.at] - self.level
-        return torch.stack([-decisive + small, decisive - small], dim=1)
+from helpers.models import Linear, OneDecisiveStep, series
 
 
 class CountingModel(torch.nn.Module):
@@ -49,14 +23,14 @@ class CountingModel(torch.nn.Module):
         return self.inner(x)
 
 
-def _series(n, length, seed=1, scale=0.3):
+def series(n, length, seed=1, scale=0.3):
     gen = torch.Generator().manual_seed(seed)
     return torch.randn(n, 1, length, generator=gen) * scale
 
 
 def test_one_decisive_time_step_is_found_with_l0_one():
     model = OneDecisiveStep()
-    x = _series(6, 30)
+    x = series(6, 30)
     y = model(x).argmax(dim=1)
     result = run_attack(model, x, y, "AS_CW_BUDGET", steps=30, eps=5.0, alpha=5.0, progress=False)
     assert result.records["success"].all()
@@ -66,7 +40,7 @@ def test_one_decisive_time_step_is_found_with_l0_one():
 
 def test_a_returned_success_is_always_adversarial_and_failures_are_reported():
     model = Linear()
-    x = _series(30, 24, scale=1.0)
+    x = series(30, 24, scale=1.0)
     y = model(x).argmax(dim=1)
     # a box too small for some series: they must come back as failures, never as false successes
     result = run_attack(model, x, y, "AS_CW_BUDGET", steps=20, eps=0.4, alpha=0.4, progress=False)
@@ -79,7 +53,7 @@ def test_a_returned_success_is_always_adversarial_and_failures_are_reported():
 
 def test_batch_invariant_and_deterministic():
     model = Linear()
-    x = _series(12, 24)
+    x = series(12, 24)
     y = model(x).argmax(dim=1)
     kw = dict(steps=25, eps=3.0, alpha=3.0, progress=False)
     whole = run_attack(model, x, y, "AS_CW_BUDGET", **kw)
@@ -91,7 +65,7 @@ def test_batch_invariant_and_deterministic():
 
 def test_the_budget_is_sparser_than_the_threshold_variant_on_a_decisive_step():
     model = OneDecisiveStep()
-    x = _series(6, 30)
+    x = series(6, 30)
     y = model(x).argmax(dim=1)
     kw = dict(steps=30, eps=5.0, progress=False, search="none", prune=False)
     budget = run_attack(model, x, y, "AS_CW_BUDGET", alpha=5.0, **kw)
@@ -124,7 +98,7 @@ def test_budget_rule_grows_while_clean_and_falls_to_the_sparsest_success():
 
 def test_normalised_step_moves_each_sample_by_the_annealed_step_length():
     model = Linear()
-    x = _series(4, 24)
+    x = series(4, 24)
     clean = model(x).argmax(dim=1)
     out = attack_batch(model, x, clean, clean, torch.zeros_like(x), step="normalized", alpha=0.3,
                        steps=1, eps=10.0, regulariser="none")
@@ -136,7 +110,7 @@ def test_normalised_step_moves_each_sample_by_the_annealed_step_length():
 
 def test_samples_fooled_by_one_component_leave_the_forward_pass():
     model = CountingModel(OneDecisiveStep())
-    x = _series(6, 30)
+    x = series(6, 30)
     x[:3, 0, 17] = 2.0  # three series sit close to the decisive level: a small step fools them
     clean = model(x).argmax(dim=1)
     model.sizes.clear()

@@ -5,42 +5,7 @@ import torch
 
 from aslo.attacks import get_attack_config, run_attack
 from aslo.attacks.l0_search import greedy_l0_search, margin
-
-
-class Linear(torch.nn.Module):
-    """A fixed three-class linear model on (N, 1, L) series."""
-
-    def __init__(self, length=24, seed=0):
-        super().__init__()
-        gen = torch.Generator().manual_seed(seed)
-        self.w = torch.nn.Parameter(torch.randn(3, length, generator=gen))
-
-    def forward(self, x):
-        return x.flatten(1) @ self.w.T
-
-
-class OneDecisiveStep(torch.nn.Module):
-    """Class 1 wins exactly when the value at time step ``at`` exceeds ``level``.
-
-    Every other time step also moves the logits a little, so a dense attack spreads its
-    perturbation everywhere while one component at ``at`` suffices.
-    """
-
-    def __init__(self, length=30, at=17, level=2.5):
-        super().__init__()
-        self.at, self.level = at, level
-        gen = torch.Generator().manual_seed(3)
-        self.w = torch.nn.Parameter(torch.randn(length, generator=gen) * 0.01)
-
-    def forward(self, x):
-        small = x.flatten(1) @ self.w
-        decisive = x[:, 0, self.at] - self.level
-        return torch.stack([-decisive + small, decisive - small], dim=1)
-
-
-def _series(n, length, seed=1, scale=0.3):
-    gen = torch.Generator().manual_seed(seed)
-    return torch.randn(n, 1, length, generator=gen) * scale
+from helpers.models import Linear, OneDecisiveStep, series
 
 
 def _l0(delta):
@@ -57,7 +22,7 @@ def test_margin_is_negative_exactly_when_another_class_wins():
 
 def test_one_decisive_time_step_is_found_with_l0_one():
     model = OneDecisiveStep()
-    x = _series(6, 30)
+    x = series(6, 30)
     clean = model(x).argmax(dim=1)
     assert (clean == 0).all()
     # from a dense adversarial start (every component at the top of the box) ...
@@ -76,7 +41,7 @@ def test_one_decisive_time_step_is_found_with_l0_one():
 def test_the_search_never_returns_a_non_adversarial_success_and_stays_in_bounds():
     torch.manual_seed(0)
     model = Linear()
-    x = _series(40, 24)
+    x = series(40, 24)
     clean = model(x).argmax(dim=1)
     start = torch.rand_like(x) * 3 - 1.5  # inside the bounds; some adversarial, some not
     lower, upper = x - 1.5, x + 1.5
@@ -93,7 +58,7 @@ def test_the_search_never_returns_a_non_adversarial_success_and_stays_in_bounds(
 
 def test_sparse_variant_with_search_is_sparser_batch_invariant_and_deterministic():
     model = Linear()
-    x = _series(12, 24)
+    x = series(12, 24)
     y = torch.zeros(12, dtype=torch.int64)
     kw = dict(steps=30, lr=0.05, progress=False)
     plain = run_attack(model, x, y, "AS_CW_SPARSE", **kw)
@@ -117,7 +82,7 @@ def test_bad_search_settings_are_rejected_naming_the_field(bad):
 
 def test_bounds_that_exclude_x_are_rejected():
     model = Linear()
-    x = _series(3, 24)
+    x = series(3, 24)
     with pytest.raises(ValueError, match="bounds must contain x"):
         greedy_l0_search(model, x, model(x).argmax(dim=1), torch.zeros_like(x), lower=x + 1, upper=x + 2)
 
@@ -126,7 +91,7 @@ def test_the_search_never_touches_padding():
     from aslo.observed import observed_mask
 
     model = OneDecisiveStep(at=17)
-    x = _series(4, 30)
+    x = series(4, 30)
     clean = model(x).argmax(dim=1)
     observed = observed_mask([10, 30, 12, 30], 30)
     delta, _ = greedy_l0_search(model, x, clean, torch.zeros_like(x), lower=torch.tensor(-5.0),

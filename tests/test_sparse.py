@@ -5,20 +5,7 @@ import torch
 
 from aslo.attacks import ATTACKS, get_attack_config, run_attack
 from aslo.attacks.sparse import SparseAttackConfig, prune_perturbation
-
-
-
-
-class Linear(torch.nn.Module):
-    """A fixed two-class linear model on (N, 1, L) series."""
-
-    def __init__(self, length=20, seed=0):
-        super().__init__()
-        gen = torch.Generator().manual_seed(seed)
-        self.w = torch.nn.Parameter(torch.randn(2, length, generator=gen))
-
-    def forward(self, x):
-        return x.flatten(1) @ self.w.T
+from helpers.models import Linear
 
 
 def _data(n=12, length=20, seed=1):
@@ -44,7 +31,7 @@ def test_invalid_settings_are_rejected(bad):
 
 @pytest.mark.parametrize("attack", ["AS_CW_SPARSE", "AS_GM_PGD_SPARSE"])
 def test_zeros_are_exact_and_l0_is_the_count_of_changed_coordinates(attack):
-    model, (x, y) = Linear(), _data()
+    model, (x, y) = Linear(length=20, classes=2), _data()
     res = run_attack(model, x, y, attack, steps=30, lr=0.05, progress=False)
     nonzero = (res.delta != 0).reshape(len(x), -1).sum(dim=1).numpy()
     assert (nonzero == res.records["l0"].to_numpy()).all()
@@ -56,7 +43,7 @@ def test_zeros_are_exact_and_l0_is_the_count_of_changed_coordinates(attack):
 
 
 def test_sparse_variant_is_sparser_than_the_paper_variant_and_deterministic():
-    model, (x, y) = Linear(), _data()
+    model, (x, y) = Linear(length=20, classes=2), _data()
     dense = run_attack(model, x, y, "AS_CW", steps=30, lr=0.05, eps=1.0, progress=False)
     sparse = run_attack(model, x, y, "AS_CW_SPARSE", steps=30, lr=0.05, progress=False)
     again = run_attack(model, x, y, "AS_CW_SPARSE", steps=30, lr=0.05, progress=False)
@@ -67,7 +54,7 @@ def test_sparse_variant_is_sparser_than_the_paper_variant_and_deterministic():
 
 
 def test_pruning_keeps_every_returned_example_adversarial():
-    model, (x, _) = Linear(length=30), _data(n=16, length=30)
+    model, (x, _) = Linear(length=30, classes=2), _data(n=16, length=30)
     clean = model(x).argmax(dim=1)
     gen = torch.Generator().manual_seed(3)
     delta = torch.randn(x.shape, generator=gen) * 2.0
@@ -97,7 +84,7 @@ def test_pruning_finds_the_single_needed_component():
 
 
 def test_data_box_clamp_keeps_examples_inside():
-    model, (x, y) = Linear(), _data()
+    model, (x, y) = Linear(length=20, classes=2), _data()
     res = run_attack(model, x, y, "AS_CW_SPARSE", steps=20, lr=0.2, eps=4.0, clip_min=-1.0, clip_max=1.0,
                      progress=False)
     assert float(res.x_adv.max()) <= 1.0 + 1e-6 and float(res.x_adv.min()) >= -1.0 - 1e-6
