@@ -43,6 +43,8 @@ def main(argv=None) -> None:
     parser.add_argument("--models", nargs="*", default=None)
     parser.add_argument("--peers", nargs="*", default=None, help="peers to run (default: every installed one)")
     parser.add_argument("--ours", nargs="*", default=None, help="our attack labels to run (default: all)")
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="timed runs per attack; sec_per_sample is their median (records from the first)")
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args(argv)
 
@@ -67,7 +69,8 @@ def main(argv=None) -> None:
         x, y = torch.as_tensor(data.x_test[idx]), torch.as_tensor(data.y_test[idx])
         lengths = getattr(data, "lengths_test", None)
         table, cell_curves = compare_on(net, x, y, steps=steps, peers=peers, paper_kwargs=paper_kwargs,
-                                        ours=args.ours, lengths=None if lengths is None else lengths[idx])
+                                        ours=args.ours, lengths=None if lengths is None else lengths[idx],
+                                        repeats=args.repeats)
         table.insert(0, "model", model_name)
         table.insert(0, "dataset", dataset_name)
         tables.append(table)
@@ -87,7 +90,8 @@ def main(argv=None) -> None:
         goal.to_csv(out / "peers_goal.csv", index=False)
     header = (f"# Our attacks vs peers ({prof.name} profile, {steps} steps, {samples or 'all'} series "
               f"per dataset)\n\nMachine: {platform.processor() or platform.machine()}, "
-              f"{torch.get_num_threads()} torch thread(s), CPU; total {total:.0f} s; commit {commit}; "
+              f"{torch.get_num_threads()} torch thread(s), CPU; sec_per_sample is the median of {args.repeats} "
+              f"timed run(s) per attack; total {total:.0f} s; commit {commit}; "
               f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
               f"Peers: {', '.join(peers) or 'none installed'}. ratio_* = value / value of AS_CW_SPARSE_BOX.\n\n")
     goal_md = ("## Goal per cell (issue 12)\n\n" + goal_sentence(goal) + "\n\n"

@@ -138,3 +138,32 @@ def test_goal_check_compares_with_the_best_peer_per_cell():
         goal_check(table[table["attack"] != BEST])
     with pytest.raises(ValueError, match="lacks"):
         goal_check(table.drop(columns="sec_per_sample"))
+
+
+def test_compare_on_times_repeated_runs_and_rejects_a_rerun_that_differs(monkeypatch):
+    import aslo.peers.compare as compare
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(24, 3))
+    x = _series()
+    y = model(x).argmax(1)
+    ours = (compare.REFERENCE, compare.BEST)
+    once, _ = compare.compare_on(model, x, y, steps=5, ours=ours)
+    twice, _ = compare.compare_on(model, x, y, steps=5, ours=ours, repeats=2)
+    same = [c for c in once.columns if not c.startswith(("sec_per_sample", "ratio_sec"))]
+    pd.testing.assert_frame_equal(once[same], twice[same])
+    with pytest.raises(ValueError, match="repeats"):
+        compare.compare_on(model, x, y, steps=5, ours=ours, repeats=0)
+    calls = []
+    real = compare.run_attack
+
+    def drifting(*args, **kwargs):
+        result = real(*args, **kwargs)
+        calls.append(1)
+        if len(calls) % 2 == 0:
+            result.delta.add_(1e-3)
+        return result
+
+    monkeypatch.setattr(compare, "run_attack", drifting)
+    with pytest.raises(RuntimeError, match="different perturbations"):
+        compare.compare_on(model, x, y, steps=5, ours=ours, repeats=2)

@@ -133,20 +133,24 @@ def _prefix_prune(model, x, delta, clean_pred, saliency, cost: SearchCost) -> to
 
 
 @torch.no_grad()
-def _eliminate(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost,
-               exhaustive: bool = True) -> torch.Tensor:
+def _eliminate(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost, exhaustive: bool = True,
+               scores: torch.Tensor | None = None, fresh: torch.Tensor | None = None) -> torch.Tensor:
     """Remove single components while adversarial, the removal leaving the lowest margin first.
 
     Exact backward elimination, made cheap: every removal's margin is evaluated once, then each
     round re-evaluates only the ``shortlist`` components whose last known removal margin is
     lowest; a sample whose shortlist has no adversarial removal gets every removal re-evaluated
     once before it stops (``exhaustive``; else it stops at once). With ``exhaustive`` the result is
-    a local minimum: no single removal stays adversarial.
+    a local minimum: no single removal stays adversarial. ``scores`` (B, numel), inf off the
+    support, with ``fresh`` (B,) saying whose are current, spares the first evaluation (None:
+    evaluate every removal first).
     """
     delta = delta.clone()
     flat = delta.view(delta.shape[0], -1)
-    scores = _removal_margins(model, x, delta, clean_pred, cost)  # inf off the support
-    fresh = torch.ones(delta.shape[0], dtype=torch.bool, device=delta.device)  # scores all current
+    if scores is None:
+        scores = _removal_margins(model, x, delta, clean_pred, cost)  # inf off the support
+        fresh = torch.ones(delta.shape[0], dtype=torch.bool, device=delta.device)  # scores all current
+    scores, fresh = scores.clone(), fresh.clone()
     live = (flat.abs() > ZERO_THRESHOLD).sum(dim=1) > 1
     while bool(live.any()):
         rows = torch.nonzero(live).squeeze(1)
@@ -211,8 +215,13 @@ def prune(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost, exha
         saliency = (grad * da).abs()
         da = _prefix_prune(model, xa, da, ca, saliency, cost)
         # again, ranked by the margin left after removing each component (most important kept)
-        da = _prefix_prune(model, xa, da, ca, _removal_margins(model, xa, da, ca, cost).view_as(da), cost)
-        da = _eliminate(model, xa, da, ca, shortlist=shortlist, cost=cost, exhaustive=exhaustive)
+        margins = _removal_margins(model, xa, da, ca, cost)
+        cut = _prefix_prune(model, xa, da, ca, margins.view_as(da), cost)
+        # those margins stay exact where the cut removed nothing; elsewhere they only order the shortlist
+        kept = cut.flatten(1).abs() > ZERO_THRESHOLD
+        unchanged = (kept == (da.flatten(1).abs() > ZERO_THRESHOLD)).all(dim=1)
+        da = _eliminate(model, xa, cut, ca, shortlist=shortlist, cost=cost, exhaustive=exhaustive,
+                        scores=margins.masked_fill(~kept, float("inf")), fresh=unchanged)
         out = delta.clone()
         out[rows] = da
     return out
@@ -240,12 +249,22 @@ def greedy_l0_search(model, x: torch.Tensor, clean_pred: torch.Tensor, delta: to
     delta[delta.abs() <= ZERO_THRESHOLD] = 0.0
     if observed is not None:
         delta = delta * observed
-    start = delta
-    delta = saturate(model, x, delta, clean_pred, lower=lower, upper=upper, cost=cost)
-    delta = grow(model, x, delta, clean_pred, lower=lower, upper=upper, observed=observed,
-                 candidates=candidates, rounds=rounds, cost=cost)
-    delta = prune(model, x, delta, clean_pred, shortlist=shortlist, cost=cost, exhaustive=exhaustive)
+    with torch.no_grad():
+        start_margin = _margins(model, x + delta, clean_pred, cost)
+    # one component that fools is already the sparsest adversarial example (L0 0 is the clean input)
+    rows = torch.nonzero((start_margin >= 0) | ((delta.flatten(1).abs() > ZERO_THRESHOLD).sum(dim=1) > 1)).squeeze(1)
+    if rows.numel() == 0:
+        return delta, cost
+    xs, cs, ls, us = x[rows], clean_pred[rows], lower[rows], upper[rows]
+    obs = None if observed is None else observed[rows]
+    start = delta[rows]
+    found = saturate(model, xs, start, cs, lower=ls, upper=us, cost=cost)
+    found = grow(model, xs, found, cs, lower=ls, upper=us, observed=obs, candidates=candidates, rounds=rounds,
+                 cost=cost)
+    found = prune(model, xs, found, cs, shortlist=shortlist, cost=cost, exhaustive=exhaustive)
     with torch.no_grad():  # batch-level check: a candidate judged in another batch could differ
-        both = _margins(model, torch.cat([x + start, x + delta]), torch.cat([clean_pred, clean_pred]), cost)
-    lost = (both[x.shape[0]:] >= 0) & (both[:x.shape[0]] < 0)
-    return torch.where(lost.view(-1, *[1] * (x.ndim - 1)), start, delta), cost
+        both = _margins(model, torch.cat([xs + start, xs + found]), torch.cat([cs, cs]), cost)
+    lost = (both[rows.numel():] >= 0) & (both[:rows.numel()] < 0)
+    delta = delta.clone()
+    delta[rows] = torch.where(lost.view(-1, *[1] * (x.ndim - 1)), start, found)
+    return delta, cost

@@ -58,12 +58,14 @@ def _row(label: str, records: pd.DataFrame, duration: float, n_features: int) ->
 
 
 def compare_on(model, x, y, *, steps: int, eps: float = 1.0, peers=(), paper_kwargs: dict | None = None,
-               seed: int = 0, progress: bool = False, ours=None, lengths=None):
+               seed: int = 0, progress: bool = False, ours=None, lengths=None, repeats: int = 1):
     """Run our attacks and ``peers`` on ``x`` (N, C, L); returns ``(table, curves)``.
 
     ``ours``: labels of :func:`our_attacks` to run (None: all; must include REFERENCE).
     ``lengths``: observed length per series (variable-length sets): every attack touches and
-    counts only observed steps.
+    counts only observed steps. ``repeats``: runs of each attack; ``sec_per_sample`` is the median
+    of their durations (one run's time on a small batch varies by 20 % on this CPU) and the
+    records come from the first (every attack is deterministic; a rerun that differs is an error).
     ``table`` has one row per attack (asr, median_l0 and mean_l2 over successes, ASR at L0
     budgets of 1, 5 and 10 components and of 1-20 % of the series, sec_per_sample) and ``ratio_<col>`` = value / value of
     ``AS_CW_SPARSE_BOX``; ``curves`` maps each attack to its :func:`robustness_curve`.
@@ -78,16 +80,21 @@ def compare_on(model, x, y, *, steps: int, eps: float = 1.0, peers=(), paper_kwa
         raise ValueError(f"unknown attack label(s) {sorted(unknown)}; ours are {', '.join(mine)}")
     if ours is not None and REFERENCE not in ours:
         raise ValueError(f"ours must include {REFERENCE}, the reference of the ratio columns")
-    for label, (name, kwargs) in mine.items():
-        if ours is not None and label not in ours:
-            continue
-        result = run_attack(model, x, y, name, progress=progress, seed=seed, lengths=lengths, **kwargs)
-        rows.append(_row(label, result.records, result.summary["duration"], n_features))
-        curves[label] = robustness_curve(result.records, n_features)
-    for name in peers:
-        result = run_peer(model, x, y, name, steps=steps, eps=eps, box=box, seed=seed, lengths=lengths)
-        rows.append(_row(name, result.records, result.summary["duration"], n_features))
-        curves[name] = robustness_curve(result.records, n_features)
+    if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    runs = {label: (lambda name=name, kwargs=kwargs: run_attack(model, x, y, name, progress=progress, seed=seed,
+                                                                lengths=lengths, **kwargs))
+            for label, (name, kwargs) in mine.items() if ours is None or label in ours}
+    runs.update({name: (lambda name=name: run_peer(model, x, y, name, steps=steps, eps=eps, box=box, seed=seed,
+                                                    lengths=lengths)) for name in peers})
+    for label, run in runs.items():
+        results = [run() for _ in range(repeats)]
+        records = results[0].records
+        if any(not torch.equal(torch.as_tensor(r.delta), torch.as_tensor(results[0].delta)) for r in results[1:]):
+            raise RuntimeError(f"{label} gave different perturbations on reruns with the same seed")
+        duration = float(pd.Series([r.summary["duration"] for r in results]).median())
+        rows.append(_row(label, records, duration, n_features))
+        curves[label] = robustness_curve(records, n_features)
     table = pd.DataFrame(rows)
     ref = table.set_index("attack").loc[REFERENCE]
     for col in ("asr", "median_l0", "mean_l2", "sec_per_sample"):
