@@ -134,6 +134,7 @@ def test_goal_check_compares_with_the_best_peer_per_cell():
     assert b_n["l0_ok"] and not b_n["l0_smaller"] and b_n["goal_met"]
     text = goal_sentence(goal.reset_index())
     assert "4 (dataset, model) cells" in text and "ASR kept on 3" in text and "all parts met on 2" in text
+    assert "smaller on 1 of the 3 where the sparsest peer's median exceeds 1" in text  # B,m: the peer is at 1
     with pytest.raises(ValueError, match="no rows"):
         goal_check(table[table["attack"] != BEST])
     with pytest.raises(ValueError, match="lacks"):
