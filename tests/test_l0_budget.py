@@ -125,7 +125,8 @@ def test_samples_fooled_by_one_component_leave_the_forward_pass():
     assert loop[0] == 6 and 0 < min(loop) < 6  # the finished ones left the batch first
 
 
-@pytest.mark.parametrize("bad", [dict(budget_rate=1.5), dict(budget_rate=-0.1), dict(l0_budget="yes")])
+@pytest.mark.parametrize("bad", [dict(budget_rate=1.5), dict(budget_rate=-0.1), dict(l0_budget="yes"),
+                                 dict(search_exhaustive="no")])
 def test_bad_budget_settings_are_rejected_naming_the_field(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         get_attack_config("AS_CW_BUDGET", **bad)

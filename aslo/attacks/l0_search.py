@@ -60,12 +60,15 @@ def _expand(values: torch.Tensor, k: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def saturate(model, x, delta, clean_pred, *, lower, upper, cost: SearchCost) -> torch.Tensor:
-    """Phase 1: move every non-zero component to its bound where that lowers the margin."""
+def saturate(model, x, delta, clean_pred, *, lower, upper, cost: SearchCost,
+             current: torch.Tensor | None = None) -> torch.Tensor:
+    """Phase 1: move every non-zero component to its bound where that lowers the margin.
+
+    ``current``: the margins at ``delta`` when already known (spares their forward)."""
     far = torch.where(delta > 0, upper - x, torch.where(delta < 0, lower - x, torch.zeros_like(delta)))
-    both = torch.cat([x + delta, x + far])
-    m = _margins(model, both, torch.cat([clean_pred, clean_pred]), cost)
-    better = m[delta.shape[0]:] < m[:delta.shape[0]]
+    if current is None:
+        current = _margins(model, x + delta, clean_pred, cost)
+    better = _margins(model, x + far, clean_pred, cost) < current
     return torch.where(better.view(-1, *[1] * (delta.ndim - 1)), far, delta)
 
 
@@ -258,13 +261,12 @@ def greedy_l0_search(model, x: torch.Tensor, clean_pred: torch.Tensor, delta: to
     xs, cs, ls, us = x[rows], clean_pred[rows], lower[rows], upper[rows]
     obs = None if observed is None else observed[rows]
     start = delta[rows]
-    found = saturate(model, xs, start, cs, lower=ls, upper=us, cost=cost)
+    found = saturate(model, xs, start, cs, lower=ls, upper=us, cost=cost, current=start_margin[rows])
     found = grow(model, xs, found, cs, lower=ls, upper=us, observed=obs, candidates=candidates, rounds=rounds,
                  cost=cost)
     found = prune(model, xs, found, cs, shortlist=shortlist, cost=cost, exhaustive=exhaustive)
-    with torch.no_grad():  # batch-level check: a candidate judged in another batch could differ
-        both = _margins(model, torch.cat([xs + start, xs + found]), torch.cat([cs, cs]), cost)
-    lost = (both[rows.numel():] >= 0) & (both[:rows.numel()] < 0)
+    with torch.no_grad():  # checked once more on all searched rows: a candidate judged in another batch could differ
+        lost = (_margins(model, xs + found, cs, cost) >= 0) & (start_margin[rows] < 0)
     delta = delta.clone()
     delta[rows] = torch.where(lost.view(-1, *[1] * (x.ndim - 1)), start, found)
     return delta, cost

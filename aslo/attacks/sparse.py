@@ -46,10 +46,13 @@ SPARSE_VARIANTS = {
     "AS_GM_PGD_SPARSE": dict(loss="ce_targeted", zero_loss_when_fooled=True, regulariser="asl0",
                              reg_coef=1e-5, eps=1.0, lr=1e-3, return_iterate="best"),
     # The sparsest: the CW margin with the ASL0 term, L2-normalised steps (alpha = the box) from
-    # zero, the L0 budget instead of the threshold, then the greedy search.
+    # zero, the L0 budget instead of the threshold, then the greedy search. The budget leaves few
+    # components, so the search stops when its shortlist finds no removal instead of re-evaluating
+    # every removal first (GunPoint and ArrowHead x LSTM-FCN, 20 series: 6-9 % less time, the
+    # same medians).
     "AS_CW_BUDGET": dict(loss="cw", regulariser="asl0", reg_coef=1e-5, eps=1.0, eps_init=0.0,
                          step="normalized", alpha=1.0, threshold=False, l0_budget=True,
-                         search="greedy", return_iterate="best"),
+                         search="greedy", search_exhaustive=False, return_iterate="best"),
 }
 
 
@@ -73,7 +76,8 @@ class SparseAttackConfig(AttackConfig):
     sample (item 4 of the module docstring); ``budget_rate=0.05``: its initial relative move
     (FMN-L0's gamma). ``search``: ``"none"`` (default) or ``"greedy"`` (the final search of
     :func:`aslo.attacks.l0_search.greedy_l0_search` inside the same box); ``search_candidates``,
-    ``search_rounds`` and ``search_shortlist`` are its ``candidates``, ``rounds`` and ``shortlist``.
+    ``search_rounds``, ``search_shortlist`` and ``search_exhaustive`` are its ``candidates``,
+    ``rounds``, ``shortlist`` and ``exhaustive``.
     """
 
     threshold: bool = True
@@ -88,11 +92,12 @@ class SparseAttackConfig(AttackConfig):
     search_candidates: int = 4
     search_rounds: int = 10
     search_shortlist: int = 2
+    search_exhaustive: bool = True
 
     def validate(self) -> None:
         """AttackConfig's checks, then the exact-sparsity settings."""
         super().validate()
-        check_flag(self, "threshold", "prune", "l0_budget")
+        check_flag(self, "threshold", "prune", "l0_budget", "search_exhaustive")
         for field in ("tau0", "tau_rate", "budget_rate"):
             value = getattr(self, field)
             if not finite_number(value):
@@ -172,12 +177,14 @@ class ExactZero(PaperRules):
     def __init__(self, *, eps: float, threshold: bool, tau0: float, tau_rate: float, prune: bool,
                  clip_min: float | None, clip_max: float | None, search: str = "none",
                  search_candidates: int = 4, search_rounds: int = 10, search_shortlist: int = 2,
+                 search_exhaustive: bool = True,
                  l0_budget: bool = False, budget_rate: float = 0.05, steps: int = 1):
         self.eps, self.threshold, self.tau0, self.tau_rate, self.prune = eps, threshold, tau0, tau_rate, prune
         self.l0_budget, self.budget_rate, self.steps = l0_budget, budget_rate, steps
         self.clip_min, self.clip_max = clip_min, clip_max
         self.search = search
-        self.search_settings = dict(candidates=search_candidates, rounds=search_rounds, shortlist=search_shortlist)
+        self.search_settings = dict(candidates=search_candidates, rounds=search_rounds, shortlist=search_shortlist,
+                                    exhaustive=search_exhaustive)
         self.tau: torch.Tensor | None = None
 
     def start(self, x: torch.Tensor) -> None:
@@ -264,5 +271,6 @@ def rules_for(cfg: AttackConfig) -> PaperRules:
     return ExactZero(eps=cfg.eps, threshold=cfg.threshold, tau0=cfg.tau0, tau_rate=cfg.tau_rate,
                      prune=cfg.prune, clip_min=cfg.clip_min, clip_max=cfg.clip_max, search=cfg.search,
                      search_candidates=cfg.search_candidates, search_rounds=cfg.search_rounds,
-                     search_shortlist=cfg.search_shortlist, l0_budget=cfg.l0_budget,
+                     search_shortlist=cfg.search_shortlist, search_exhaustive=cfg.search_exhaustive,
+                     l0_budget=cfg.l0_budget,
                      budget_rate=cfg.budget_rate, steps=cfg.steps)
