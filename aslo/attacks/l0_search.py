@@ -15,11 +15,14 @@ are done drop out of the batch):
    saliency ``|grad * delta|`` (a batched binary search), then the same with the components
    ordered by the exact margin left after removing each one, then backward elimination: single
    components are removed while the example stays adversarial, the removal leaving the lowest
-   margin first, until no single removal stays adversarial.
+   margin first, until no single removal stays adversarial (``exhaustive``), or until the
+   shortlist finds none (the cheaper stop).
 
-Every candidate is classified (margin < 0 means another class wins), and the result is checked
-once more on the whole batch: a sample whose search result is not adversarial there gets its
-starting perturbation back, so the search never turns a success into a failure.
+A sample whose start already fools the model with one component is left as it is: nothing is
+sparser. Every candidate is classified (margin < 0 means another class wins), and the result is
+checked once more on all searched samples together: a sample whose search result is not
+adversarial there gets its starting perturbation back, so the search never turns a success into
+a failure.
 
 The cost is counted in model passes: a gradient round is one forward and one backward over the
 active samples, a batched evaluation of ``k`` candidates is ``k`` forwards of them.
