@@ -156,7 +156,8 @@ def _eliminate(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost,
     if scores is None:
         scores = _removal_margins(model, x, delta, clean_pred, cost)  # inf off the support
         fresh = torch.ones(delta.shape[0], dtype=torch.bool, device=delta.device)  # scores all current
-    scores, fresh = scores.clone(), fresh.clone()
+    else:  # updated in place below: leave the caller's tensors alone
+        scores, fresh = scores.clone(), fresh.clone()
     live = (flat.abs() > ZERO_THRESHOLD).sum(dim=1) > 1
     while bool(live.any()):
         rows = torch.nonzero(live).squeeze(1)

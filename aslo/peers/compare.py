@@ -11,6 +11,7 @@ the search, in the same feasible set.
 from __future__ import annotations
 
 import math
+import statistics
 
 import pandas as pd
 import torch
@@ -92,7 +93,7 @@ def compare_on(model, x, y, *, steps: int, eps: float = 1.0, peers=(), paper_kwa
         records = results[0].records
         if any(not torch.equal(torch.as_tensor(r.delta), torch.as_tensor(results[0].delta)) for r in results[1:]):
             raise RuntimeError(f"{label} gave different perturbations on reruns with the same seed")
-        duration = float(pd.Series([r.summary["duration"] for r in results]).median())
+        duration = statistics.median(r.summary["duration"] for r in results)
         rows.append(_row(label, records, duration, n_features))
         curves[label] = robustness_curve(records, n_features)
     table = pd.DataFrame(rows)
