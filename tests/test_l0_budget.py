@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from aslo.attacks import get_attack_config, run_attack
-from aslo.attacks.algorithm import attack_batch, cosine_anneal
+from aslo.attacks.algorithm import NORMALIZED_REG_WEIGHT, attack_batch, cosine_anneal, unit_direction
 from aslo.attacks.sparse import ExactZero, l0_count, rules_for
 from helpers.models import Linear, OneDecisiveStep, series
 
@@ -21,11 +21,6 @@ class CountingModel(torch.nn.Module):
     def forward(self, x):
         self.sizes.append(x.shape[0])
         return self.inner(x)
-
-
-def series(n, length, seed=1, scale=0.3):
-    gen = torch.Generator().manual_seed(seed)
-    return torch.randn(n, 1, length, generator=gen) * scale
 
 
 def test_one_decisive_time_step_is_found_with_l0_one():
@@ -106,6 +101,26 @@ def test_normalised_step_moves_each_sample_by_the_annealed_step_length():
     assert cosine_anneal(1.0, 0.01, 0, 50) == 1.0
     assert cosine_anneal(1.0, 0.01, 25, 50) == pytest.approx(0.505)
     assert cosine_anneal(1.0, 0.01, 50, 50) == pytest.approx(0.01)
+
+
+def test_normalised_step_weights_the_regulariser_direction_apart_from_the_loss():
+    """A fooled sample (flat clamped margin) moves only a tenth of a step, whatever reg_coef is."""
+    model = Linear()
+    x = series(4, 24)
+    clean = model(x).argmax(dim=1)
+    start = torch.zeros_like(x)
+    start[:2] = 3.0 * (model.w[(clean[:2] + 1) % 3] - model.w[clean[:2]]).detach().unsqueeze(1)
+    fooled = model(x + start).argmax(dim=1) != clean
+    assert fooled.tolist() == [True, True, False, False]
+    moves = []
+    for coef in (1e-5, 10.0):
+        out = attack_batch(model, x, clean, clean, start, step="normalized", alpha=0.3, steps=1, eps=100.0,
+                           regulariser="asl0", reg_coef=coef, sigma0=0.5)
+        moves.append((out["delta"] - start).flatten(1).norm(dim=1))
+    assert torch.allclose(moves[0], moves[1])  # the coefficient does not enter
+    assert torch.allclose(moves[0][:2], torch.full((2,), 0.3 * NORMALIZED_REG_WEIGHT))
+    assert torch.allclose(moves[0][2:], torch.full((2,), 0.3))  # the loss's unit step (ASL0 is flat at 0)
+    assert torch.equal(unit_direction(torch.zeros(2, 1, 5)), torch.zeros(2, 1, 5))
 
 
 def test_samples_fooled_by_one_component_leave_the_forward_pass():

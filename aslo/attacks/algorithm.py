@@ -23,6 +23,13 @@ TRACE_FIELDS = ("loss", "sigma", "success", "regulariser", "objective")
 #: The normalised step falls from alpha to this fraction of it (FMN's default, alpha_final = alpha / 100).
 NORMALIZED_FINAL_RATIO = 0.01
 
+#: In the normalised step, the regulariser's unit direction has this weight beside the loss's. With
+#: the summed gradient normalised instead, a sample the clamped CW margin already fools (a flat
+#: loss) followed the regulariser alone at full length, out of the adversarial region: at 200
+#: steps the median L0 on GunPoint x ResNet18 rose from 4 (50 steps) to 27.5 (8 series).
+#: Measured there at 200 steps (8 series, median L0): 0.03 -> 9.0, 0.1 -> 2.5, 0.3 -> 10.0.
+NORMALIZED_REG_WEIGHT = 0.1
+
 #: Per-sample regulariser values (before the coefficient), by name; "asl0" also takes sigma.
 REGULARISER_KERNELS = {"l1": l1_norm, "l2": l2_norm, "l2_batch": l2_batch_norm, "asl0": l0_surrogate}
 
@@ -30,6 +37,11 @@ REGULARISER_KERNELS = {"l1": l1_norm, "l2": l2_norm, "l2_batch": l2_batch_norm, 
 def batch_view(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """A per-sample vector (B,) viewed as (B, 1, ..., 1) to broadcast against ``like``."""
     return values.reshape(-1, *[1] * (like.ndim - 1))
+
+
+def unit_direction(grad: torch.Tensor) -> torch.Tensor:
+    """Each sample's gradient divided by its L2 norm (a zero gradient stays zero)."""
+    return grad / batch_view(grad.flatten(1).norm(dim=1).clamp_(min=1e-12), grad)
 
 
 def cosine_anneal(start: float, end: float, t: int, steps: int) -> float:
@@ -140,8 +152,10 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
     ``x`` (B, C, L), ``clean_pred`` and ``target`` (B,) and the initial perturbation ``delta0``
     must be on the model's device; the model in eval mode. Each step: evaluate J = loss + reg at
     the current delta with sigma(t), adapt sigma to sigma(t+1), take the gradient step on that J
-    (Adam, signed PGD, or the L2-normalised gradient with a step cosine-annealed from ``alpha``
-    to ``alpha * NORMALIZED_FINAL_RATIO``), clamp to the box ``eps``. The objective is SUMMED over the batch so a
+    (Adam, signed PGD, or the normalised step: the loss's and the regulariser's gradients each
+    L2-normalised per sample, the second weighted ``NORMALIZED_REG_WEIGHT``, so ``reg_coef`` does
+    not enter; the step length is cosine-annealed from ``alpha`` to ``alpha *
+    NORMALIZED_FINAL_RATIO``), clamp to the box ``eps``. The objective is SUMMED over the batch so a
     sample's gradient never depends on the others (except ``regulariser="l2_batch"``). The keys
     of the result: ``delta``, ``adv_pred``, ``first_success_step``, ``final_sigma`` (None
     without ASL0), ``extra`` (columns from ``rules.records``) and ``trace`` (when tracing).
@@ -201,7 +215,11 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
         else:
             reg = reg_coef * REGULARISER_KERNELS[regulariser](delta)
         objective = attack_loss + reg
-        (grad,) = torch.autograd.grad(objective.sum(), delta)
+        if step == "normalized":  # each term's direction is normalised on its own
+            (grad,) = torch.autograd.grad(attack_loss.sum(), delta)
+            reg_grad = torch.autograd.grad(reg.sum(), delta)[0] if reg.requires_grad else None
+        else:
+            (grad,) = torch.autograd.grad(objective.sum(), delta)
         if padding is not None:  # padding never moves, so it takes no part in a normalised step
             grad = grad.masked_fill(padding, 0.0)
 
@@ -237,8 +255,11 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
                            betas=betas, adam_eps=adam_eps)
             elif step == "normalized":
                 size = cosine_anneal(alpha, alpha * NORMALIZED_FINAL_RATIO, t, steps)
-                norms = grad.flatten(1).norm(dim=1).clamp_(min=1e-12)
-                delta.addcdiv_(grad, batch_view(norms, grad), value=-size)
+                delta.sub_(unit_direction(grad), alpha=size)
+                if reg_grad is not None:
+                    if padding is not None:
+                        reg_grad = reg_grad.masked_fill(padding, 0.0)
+                    delta.sub_(unit_direction(reg_grad), alpha=size * NORMALIZED_REG_WEIGHT)
             else:
                 delta.add_(grad.sign(), alpha=-alpha)
             delta.clamp_(-eps, eps)

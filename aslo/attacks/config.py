@@ -35,9 +35,10 @@ class AttackConfig(Config):
         from the clean prediction, as the parent code's GM_PGD). ``zero_loss_when_fooled``: the
         parent's GM_PGD_L2 sets the per-sample loss to zero for samples already fooled.
         ``step``: ``"adam"``, ``"pgd"`` (signed gradient, step ``alpha``) or ``"normalized"``
-        (beyond the paper: the gradient divided by its per-sample L2 norm, the step cosine-annealed
-        from ``alpha`` to ``alpha / 100`` as in FMN; a sample's step length then does not depend
-        on the scale of its loss). ``regulariser``:
+        (beyond the paper: the loss's gradient divided by its per-sample L2 norm, plus the
+        regulariser's likewise normalised and weighted 0.1, the step cosine-annealed from
+        ``alpha`` to ``alpha / 100`` as in FMN; a sample's step length then depends on neither
+        the scale of its loss nor ``reg_coef``). ``regulariser``:
         ``"none"``, ``"l1"``, ``"l2"`` (per-sample norm), ``"l2_batch"`` (the parent's norm of the
         whole batch tensor; couples samples) or ``"asl0"``; ``reg_coef`` is its coefficient.
 

@@ -45,8 +45,9 @@ SPARSE_VARIANTS = {
                          return_iterate="best"),
     "AS_GM_PGD_SPARSE": dict(loss="ce_targeted", zero_loss_when_fooled=True, regulariser="asl0",
                              reg_coef=1e-5, eps=1.0, lr=1e-3, return_iterate="best"),
-    # The sparsest: the CW margin with the ASL0 term, L2-normalised steps (alpha = the box) from
-    # zero, the L0 budget instead of the threshold, then the greedy search. The budget leaves few
+    # The sparsest: the CW margin with the ASL0 term, normalised steps (alpha = the box; the ASL0
+    # direction weighted 0.1, see algorithm.NORMALIZED_REG_WEIGHT) from zero, the L0 budget
+    # instead of the threshold, then the greedy search. The budget leaves few
     # components, so the search stops when its shortlist finds no removal instead of re-evaluating
     # every removal first (GunPoint and ArrowHead x LSTM-FCN, 20 series: 6-9 % less time, the
     # same medians).
