@@ -56,6 +56,27 @@ def test_the_search_never_returns_a_non_adversarial_success_and_stays_in_bounds(
     assert ((model(x + quick).argmax(dim=1) != clean) | ~adv_before).all()  # the cheaper stop is as safe
 
 
+def test_the_exhaustive_search_ends_where_no_single_removal_stays_adversarial():
+    gen = torch.Generator().manual_seed(4)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(24, 16), torch.nn.Tanh(), torch.nn.Linear(16, 4))
+    for p in model.parameters():
+        p.data = torch.randn(p.shape, generator=gen)
+    x = series(30, 24, seed=2)
+    clean = model(x).argmax(dim=1)
+    start = torch.rand(x.shape, generator=torch.Generator().manual_seed(5)) * 4 - 2
+    delta, _ = greedy_l0_search(model, x, clean, start, lower=x - 2, upper=x + 2, rounds=0)
+    fooled = torch.nonzero(model(x + delta).argmax(dim=1) != clean).squeeze(1)
+    assert fooled.numel() > 10
+    for row in fooled.tolist():
+        support = torch.nonzero(delta[row].flatten()).squeeze(1)
+        if support.numel() < 2:
+            continue
+        trials = delta[row].flatten().expand(support.numel(), -1).clone()
+        trials[torch.arange(support.numel()), support] = 0.0
+        still = model((x[row].flatten() + trials).unsqueeze(1)).argmax(dim=1) != clean[row]
+        assert not still.any(), f"row {row}: a single removal still fools"
+
+
 def test_sparse_variant_with_search_is_sparser_batch_invariant_and_deterministic():
     model = Linear()
     x = series(12, 24)

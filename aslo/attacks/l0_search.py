@@ -64,25 +64,28 @@ def _expand(values: torch.Tensor, k: int) -> torch.Tensor:
 
 @torch.no_grad()
 def saturate(model, x, delta, clean_pred, *, lower, upper, cost: SearchCost,
-             current: torch.Tensor | None = None) -> torch.Tensor:
+             current: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Phase 1: move every non-zero component to its bound where that lowers the margin.
 
-    ``current``: the margins at ``delta`` when already known (spares their forward)."""
+    ``current``: the margins at ``delta`` when already known (spares their forward). Returns the
+    perturbation and its margins."""
     far = torch.where(delta > 0, upper - x, torch.where(delta < 0, lower - x, torch.zeros_like(delta)))
     if current is None:
         current = _margins(model, x + delta, clean_pred, cost)
-    better = _margins(model, x + far, clean_pred, cost) < current
-    return torch.where(better.view(-1, *[1] * (delta.ndim - 1)), far, delta)
+    far_margin = _margins(model, x + far, clean_pred, cost)
+    better = far_margin < current
+    return torch.where(better.view(-1, *[1] * (delta.ndim - 1)), far, delta), torch.where(better, far_margin, current)
 
 
 def grow(model, x, delta, clean_pred, *, lower, upper, observed, candidates: int, rounds: int,
-         cost: SearchCost) -> torch.Tensor:
-    """Phase 2: add one bound-saturated component per round until each sample is adversarial."""
-    delta = delta.clone()
+         cost: SearchCost, current: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Phase 2: add one bound-saturated component per round until each sample is adversarial.
+
+    ``current``: the margins at ``delta``; returns the perturbation and its margins."""
+    delta, current = delta.clone(), current.clone()
     shape = x.shape[1:]
     for _ in range(rounds):
-        with torch.no_grad():
-            active = torch.nonzero(_margins(model, x + delta, clean_pred, cost) >= 0).squeeze(1)
+        active = torch.nonzero(current >= 0).squeeze(1)
         if active.numel() == 0:
             break
         xa, da, ca = x[active], delta[active], clean_pred[active]
@@ -104,12 +107,12 @@ def grow(model, x, delta, clean_pred, *, lower, upper, observed, candidates: int
             trial = _expand(da.flatten(1), k)
             trial.scatter_add_(1, idx.reshape(-1, 1), step.reshape(-1, 1))
             trial_m = _margins(model, _expand(xa, k) + trial.view(-1, *shape), _expand(ca, k), cost).view(-1, k)
-            pick = trial_m.argmin(dim=1)
+            current[active], pick = trial_m.min(dim=1)
             chosen = idx.gather(1, pick.unsqueeze(1))
             flat = da.flatten(1)
             flat.scatter_add_(1, chosen, step.gather(1, pick.unsqueeze(1)))
             delta[active] = flat.view_as(da)
-    return delta.detach()
+    return delta.detach(), current
 
 
 @torch.no_grad()
@@ -123,19 +126,16 @@ def _prefix_prune(model, x, delta, clean_pred, saliency, cost: SearchCost) -> to
     rank.scatter_(1, order, torch.arange(flat.shape[1], device=flat.device).expand(b, -1))
     nnz = (flat.abs() > ZERO_THRESHOLD).sum(dim=1)
 
-    def keep(k):
-        return (flat * (rank < k.unsqueeze(1))).view(b, *shape)
-
-    def adversarial(d):
-        return _margins(model, x + d, clean_pred, cost) < 0
-
-    lo, hi = torch.zeros_like(nnz), nnz.clone()  # keep(hi) is adversarial, keep(lo) = clean is not
-    while bool(((hi - lo) > 1).any()):
-        mid = torch.where(hi - lo > 1, (lo + hi) // 2, hi)
-        adv = adversarial(keep(mid))
-        hi = torch.where(adv, mid, hi)
-        lo = torch.where(~adv & (hi - lo > 1), mid, lo)
-    return keep(hi)
+    lo, hi = torch.zeros_like(nnz), nnz.clone()  # keeping hi is adversarial, keeping lo (clean) is not
+    while True:  # each forward covers only the rows still searching
+        rows = torch.nonzero(hi - lo > 1).squeeze(1)
+        if rows.numel() == 0:
+            return (flat * (rank < hi.unsqueeze(1))).view(b, *shape)
+        mid = (lo[rows] + hi[rows]) // 2
+        trial = (flat[rows] * (rank[rows] < mid.unsqueeze(1))).view(-1, *shape)
+        adv = _margins(model, x[rows] + trial, clean_pred[rows], cost) < 0
+        hi[rows] = torch.where(adv, mid, hi[rows])
+        lo[rows] = torch.where(adv, lo[rows], mid)
 
 
 @torch.no_grad()
@@ -145,8 +145,9 @@ def _eliminate(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost,
 
     Exact backward elimination, made cheap: every removal's margin is evaluated once, then each
     round re-evaluates only the ``shortlist`` components whose last known removal margin is
-    lowest; a sample whose shortlist has no adversarial removal gets every removal re-evaluated
-    once before it stops (``exhaustive``; else it stops at once). With ``exhaustive`` the result is
+    lowest (a sample whose margins are all current takes its best removal without a forward); a
+    sample whose shortlist has no adversarial removal gets every removal re-evaluated once before
+    it stops (``exhaustive``; else it stops at once). With ``exhaustive`` the result is
     a local minimum: no single removal stays adversarial. ``scores`` (B, numel), inf off the
     support, with ``fresh`` (B,) saying whose are current, spares the first evaluation (None:
     evaluate every removal first).
@@ -161,18 +162,22 @@ def _eliminate(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost,
     live = (flat.abs() > ZERO_THRESHOLD).sum(dim=1) > 1
     while bool(live.any()):
         rows = torch.nonzero(live).squeeze(1)
-        support = flat[rows].abs() > ZERO_THRESHOLD
-        m = min(shortlist, int(support.sum(dim=1).max()))
-        cand = scores[rows].topk(m, dim=1, largest=False).indices
-        valid = support.gather(1, cand)
-        trial = _expand(flat[rows], m)
-        trial.scatter_(1, cand.reshape(-1, 1), 0.0)
-        margins = _margins(model, _expand(x[rows], m) + trial.view(-1, *x.shape[1:]),
-                           _expand(clean_pred[rows], m), cost).view(-1, m).masked_fill(~valid, float("inf"))
-        scores[rows.unsqueeze(1), cand] = margins
-        best, pick = margins.min(dim=1)
+        best, chosen = scores[rows].min(dim=1)  # exact where fresh: the best removal, no forward needed
+        stale = torch.nonzero(~fresh[rows]).squeeze(1)
+        if stale.numel():
+            old = rows[stale]
+            support = flat[old].abs() > ZERO_THRESHOLD
+            m = min(shortlist, int(support.sum(dim=1).max()))
+            cand = scores[old].topk(m, dim=1, largest=False).indices
+            valid = support.gather(1, cand)
+            trial = _expand(flat[old], m)
+            trial.scatter_(1, cand.reshape(-1, 1), 0.0)
+            margins = _margins(model, _expand(x[old], m) + trial.view(-1, *x.shape[1:]),
+                               _expand(clean_pred[old], m), cost).view(-1, m).masked_fill(~valid, float("inf"))
+            scores[old.unsqueeze(1), cand] = margins
+            best[stale], pick = margins.min(dim=1)
+            chosen[stale] = cand.gather(1, pick.unsqueeze(1)).squeeze(1)
         ok = best < 0
-        chosen = cand.gather(1, pick.unsqueeze(1)).squeeze(1)
         flat[rows[ok], chosen[ok]] = 0.0
         scores[rows[ok], chosen[ok]] = float("inf")
         fresh[rows[ok]] = False  # the other scores were measured before this removal
@@ -205,12 +210,12 @@ def _removal_margins(model, x, delta, clean_pred, cost: SearchCost) -> torch.Ten
     return out
 
 
-def prune(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost, exhaustive: bool = True) -> torch.Tensor:
-    """Phase 3 on the adversarial rows: prefix search by saliency ``|grad * delta|``, prefix search
-    by the exact margin left after each single removal, then backward elimination."""
-    with torch.no_grad():
-        adv = _margins(model, x + delta, clean_pred, cost) < 0
-    rows = torch.nonzero(adv).squeeze(1)
+def prune(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost, current: torch.Tensor,
+          exhaustive: bool = True) -> torch.Tensor:
+    """Phase 3 on the adversarial rows (``current``: the margins at ``delta``): prefix search by
+    saliency ``|grad * delta|``, prefix search by the exact margin left after each single removal,
+    then backward elimination."""
+    rows = torch.nonzero(current < 0).squeeze(1)
     if rows.numel() == 0:
         return delta
     xa, da, ca = x[rows], delta[rows], clean_pred[rows]
@@ -265,10 +270,10 @@ def greedy_l0_search(model, x: torch.Tensor, clean_pred: torch.Tensor, delta: to
     xs, cs, ls, us = x[rows], clean_pred[rows], lower[rows], upper[rows]
     obs = None if observed is None else observed[rows]
     start = delta[rows]
-    found = saturate(model, xs, start, cs, lower=ls, upper=us, cost=cost, current=start_margin[rows])
-    found = grow(model, xs, found, cs, lower=ls, upper=us, observed=obs, candidates=candidates, rounds=rounds,
-                 cost=cost)
-    found = prune(model, xs, found, cs, shortlist=shortlist, cost=cost, exhaustive=exhaustive)
+    found, margins = saturate(model, xs, start, cs, lower=ls, upper=us, cost=cost, current=start_margin[rows])
+    found, margins = grow(model, xs, found, cs, lower=ls, upper=us, observed=obs, candidates=candidates,
+                          rounds=rounds, cost=cost, current=margins)
+    found = prune(model, xs, found, cs, shortlist=shortlist, cost=cost, current=margins, exhaustive=exhaustive)
     with torch.no_grad():  # checked once more on all searched rows: a candidate judged in another batch could differ
         lost = (_margins(model, xs + found, cs, cost) >= 0) & (start_margin[rows] < 0)
     delta = delta.clone()

@@ -47,12 +47,13 @@ SPARSE_VARIANTS = {
                              reg_coef=1e-5, eps=1.0, lr=1e-3, return_iterate="best"),
     # The sparsest: the CW margin with the ASL0 term, normalised steps (alpha = the box; the ASL0
     # direction weighted 0.1, see algorithm.NORMALIZED_REG_WEIGHT) from zero, the L0 budget
-    # instead of the threshold, then the greedy search. The budget leaves few
-    # components, so the search stops when its shortlist finds no removal instead of re-evaluating
-    # every removal first (GunPoint and ArrowHead x LSTM-FCN, 20 series: 6-9 % less time, the
-    # same medians).
+    # instead of the threshold, then the greedy search. The budget leaves few components, so the
+    # search stops when its shortlist finds no removal instead of re-evaluating every removal
+    # first (GunPoint and ArrowHead x LSTM-FCN, 20 series: 6-9 % less time, the same medians),
+    # and the magnitude prune is left out: the search's prefix cuts do its work (GunPoint x
+    # LSTM-FCN 8 % less time; median L0 unchanged on 5 of 6 trial cells, MACNN on GunPoint 1 -> 1.5).
     "AS_CW_BUDGET": dict(loss="cw", regulariser="asl0", reg_coef=1e-5, eps=1.0, eps_init=0.0,
-                         step="normalized", alpha=1.0, threshold=False, l0_budget=True,
+                         step="normalized", alpha=1.0, threshold=False, l0_budget=True, prune=False,
                          search="greedy", search_exhaustive=False, return_iterate="best"),
 }
 
@@ -134,7 +135,7 @@ def prune_perturbation(model, x: torch.Tensor, delta: torch.Tensor, clean_pred: 
     Batched binary search over k, per sample: the candidate zeroes the k smallest |delta| among
     the non-zero components; a candidate is accepted only if the model's prediction on it differs
     from ``clean_pred``. Components at or below ZERO_THRESHOLD are zeroed first. About
-    log2(numel) + 1 forwards in all. Returns ``(pruned_delta, adversarial)`` where
+    log2(numel) + 1 forwards in all, each over the samples still searching. Returns ``(pruned_delta, adversarial)`` where
     ``adversarial`` (B,) says whether the returned delta was classified as adversarial; samples
     that are not adversarial to begin with come back with their tiny components zeroed only.
     """
@@ -149,22 +150,21 @@ def prune_perturbation(model, x: torch.Tensor, delta: torch.Tensor, clean_pred: 
     rank = torch.empty_like(order)
     rank.scatter_(1, order, torch.arange(flat.shape[1], device=flat.device).expand(b, -1))
 
-    def candidate(k):
-        keep = rank >= (n_zero + k).unsqueeze(1)
-        return (flat * keep).reshape(delta.shape)
-
-    def adversarial(d):
-        return model(x + d).argmax(dim=1) != clean_pred
+    def candidate(k, rows=slice(None)):
+        keep = rank[rows] >= (n_zero[rows] + k).unsqueeze(1)
+        return (flat[rows] * keep).reshape(-1, *delta.shape[1:])
 
     lo = torch.zeros_like(nnz)
-    ok = adversarial(candidate(lo))
+    ok = model(x + candidate(lo)).argmax(dim=1) != clean_pred
     hi = torch.where(ok, nnz, lo)  # zeroing every component gives the clean input back
-    while bool(((hi - lo) > 1).any()):
-        mid = torch.where(hi - lo > 1, (lo + hi) // 2, lo)
-        adv = adversarial(candidate(mid))
-        lo = torch.where(adv & ok, mid, lo)
-        hi = torch.where(~adv & ok, mid, hi)
-    return candidate(lo), ok
+    while True:  # each forward covers only the rows still searching
+        rows = torch.nonzero(hi - lo > 1).squeeze(1)
+        if rows.numel() == 0:
+            return candidate(lo), ok
+        mid = (lo[rows] + hi[rows]) // 2
+        adv = model(x[rows] + candidate(mid, rows)).argmax(dim=1) != clean_pred[rows]
+        lo[rows] = torch.where(adv, mid, lo[rows])
+        hi[rows] = torch.where(adv, hi[rows], mid)
 
 
 class ExactZero(PaperRules):
