@@ -135,9 +135,10 @@ def prune_perturbation(model, x: torch.Tensor, delta: torch.Tensor, clean_pred: 
     Batched binary search over k, per sample: the candidate zeroes the k smallest |delta| among
     the non-zero components; a candidate is accepted only if the model's prediction on it differs
     from ``clean_pred``. Components at or below ZERO_THRESHOLD are zeroed first. About
-    log2(numel) + 1 forwards in all, each over the samples still searching. Returns ``(pruned_delta, adversarial)`` where
-    ``adversarial`` (B,) says whether the returned delta was classified as adversarial; samples
-    that are not adversarial to begin with come back with their tiny components zeroed only.
+    log2(numel) + 1 forwards in all, each over the samples still searching. Returns
+    ``(pruned_delta, adversarial)`` where ``adversarial`` (B,) says whether the returned delta
+    was classified as adversarial; samples that are not adversarial to begin with come back with
+    their tiny components zeroed only.
     """
     b = delta.shape[0]
     flat = delta.flatten(1).clone()
