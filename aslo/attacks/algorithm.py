@@ -215,13 +215,17 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
         else:
             reg = reg_coef * REGULARISER_KERNELS[regulariser](delta)
         objective = attack_loss + reg
+        reg_grad = None
         if step == "normalized":  # each term's direction is normalised on its own
             (grad,) = torch.autograd.grad(attack_loss.sum(), delta)
-            reg_grad = torch.autograd.grad(reg.sum(), delta)[0] if reg.requires_grad else None
+            if reg.requires_grad:
+                (reg_grad,) = torch.autograd.grad(reg.sum(), delta)
         else:
             (grad,) = torch.autograd.grad(objective.sum(), delta)
         if padding is not None:  # padding never moves, so it takes no part in a normalised step
             grad = grad.masked_fill(padding, 0.0)
+            if reg_grad is not None:
+                reg_grad = reg_grad.masked_fill(padding, 0.0)
 
         with torch.no_grad():
             raw_loss, objective = raw_loss.detach(), objective.detach()
@@ -257,8 +261,6 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
                 size = cosine_anneal(alpha, alpha * NORMALIZED_FINAL_RATIO, t, steps)
                 delta.sub_(unit_direction(grad), alpha=size)
                 if reg_grad is not None:
-                    if padding is not None:
-                        reg_grad = reg_grad.masked_fill(padding, 0.0)
                     delta.sub_(unit_direction(reg_grad), alpha=size * NORMALIZED_REG_WEIGHT)
             else:
                 delta.add_(grad.sign(), alpha=-alpha)

@@ -64,14 +64,11 @@ def _expand(values: torch.Tensor, k: int) -> torch.Tensor:
 
 @torch.no_grad()
 def saturate(model, x, delta, clean_pred, *, lower, upper, cost: SearchCost,
-             current: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+             current: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Phase 1: move every non-zero component to its bound where that lowers the margin.
 
-    ``current``: the margins at ``delta`` when already known (spares their forward). Returns the
-    perturbation and its margins."""
+    ``current``: the margins at ``delta``; returns the perturbation and its margins."""
     far = torch.where(delta > 0, upper - x, torch.where(delta < 0, lower - x, torch.zeros_like(delta)))
-    if current is None:
-        current = _margins(model, x + delta, clean_pred, cost)
     far_margin = _margins(model, x + far, clean_pred, cost)
     better = far_margin < current
     return torch.where(better.view(-1, *[1] * (delta.ndim - 1)), far, delta), torch.where(better, far_margin, current)
