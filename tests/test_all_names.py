@@ -186,12 +186,15 @@ def test_stored_hashes_are_unchanged():
     from aslo.training import TrainConfig
 
     smoke = load_profile("smoke")
-    assert TrainConfig().hash() == "489010786d70"
-    assert recipe_train_config("lstmfcn", "default", epochs=15, max_seconds=60.0).hash() == "aa48cbc51fec"
+    # Changed on purpose (issue "any machine"): no recipe or profile has a wall-clock cap any more
+    # (max_seconds defaults to None), so that no model depends on the machine's speed.
+    assert TrainConfig().hash() == "7a663531a9ab"
+    assert recipe_train_config("lstmfcn", "default", epochs=15).hash() == "184504abc5da"
     cells = grid_cells(smoke, models=["lstmfcn"])
     # Changed on purpose in this release: stored examples joined the cell (their format is part of
     # the hash) and the attack config gained objective_scaling, reference_batch_size and j_star.
     # Changed on purpose again (aslo.metrics' source is the metrics version): the metrics count only
     # the observed steps of variable-length series and add the column observed_length; a stored
     # record of a variable-length set (the paper profile has 11) counted the padding.
-    assert ConfigHasher(smoke, Backend()).hash(cells[0]) == "73f581af9eab4d78"  # smoke, lstmfcn, AS_CW
+    # And again with the training config above (the smoke profile lost its wall-clock cap).
+    assert ConfigHasher(smoke, Backend()).hash(cells[0]) == "1c498e536f0384ff"  # smoke, lstmfcn, AS_CW

@@ -1,10 +1,17 @@
-"""run_attack halves a batch that runs out of memory and gives the same results as unsplit."""
+"""run_attack halves a batch that runs out of memory and gives the same results as unsplit.
+
+The model runs one series at a time (``PerSeries``) on series of ``BATCH_EXACT_LENGTH`` steps, so
+the model's and the attack's arithmetic is the same for every batch size on any CPU and the
+results can be compared bit for bit: any difference is the halving's doing (another seed, another
+sample order, a lost or repeated sample).
+"""
 
 import pandas as pd
 import pytest
 import torch
 
 from aslo.attacks import run_attack
+from helpers.models import BATCH_EXACT_LENGTH, PerSeries
 
 
 def small_cnn(n_classes=3, seed=0):
@@ -38,9 +45,9 @@ ERRORS = {
 @pytest.mark.parametrize("error", list(ERRORS))
 @pytest.mark.parametrize("attack", ["AS_CW", "AS_GM_PGD", "AS_CW_SPARSE"])
 def test_out_of_memory_halves_the_batch_with_identical_results(attack, error):
-    x = torch.randn(11, 1, 20, generator=torch.Generator().manual_seed(1))
+    x = torch.randn(11, 1, BATCH_EXACT_LENGTH, generator=torch.Generator().manual_seed(1))
     y = torch.zeros(11, dtype=torch.int64)
-    net = small_cnn()
+    net = PerSeries(small_cnn())
     kw = dict(steps=6, lr=0.05, progress=False, trace=True)
     whole = run_attack(net, x, y, attack, **kw)
     limited = MemoryLimited(net, limit=3, error=ERRORS[error])

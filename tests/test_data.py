@@ -18,9 +18,7 @@ from aslo.data import (
     locate_dataset,
     validate_dataset_name,
 )
-from helpers.data import SHARED_UCR, isolated, no_network, write_dataset  # noqa: F401
-
-needs_shared = pytest.mark.skipif(not SHARED_UCR.is_dir(), reason=f"{SHARED_UCR} not present (set ASLO_SHARED_UCR)")
+from helpers.data import UCR_FIXTURES, fixture_checksum_problems, isolated, no_network, write_dataset  # noqa: F401
 
 
 def parent_znorm(path):
@@ -43,29 +41,32 @@ def check_contract(ds: UCRDataset):
 
 # --- real archive files --------------------------------------------------------------------
 
-@needs_shared
+def test_the_archive_fixtures_are_the_archive_files_unchanged():
+    assert len((UCR_FIXTURES / "SHA256SUMS").read_text().splitlines()) == 11
+    assert fixture_checksum_problems() == []
+
+
 @pytest.mark.parametrize("name, n_train, n_test, length, classes", [
     ("Coffee", 28, 28, 286, [0, 1]),
     ("ECG200", 100, 100, 96, None),
     ("TwoLeadECG", 23, 1139, 82, [1, 2]),
 ])
 def test_real_equal_length_sets_match_parent_code(name, n_train, n_test, length, classes):
-    ds = load_ucr(name, root=SHARED_UCR, download=False)
+    ds = load_ucr(name, root=UCR_FIXTURES, download=False)
     check_contract(ds)
     assert (len(ds.y_train), len(ds.y_test), ds.length, ds.n_classes) == (n_train, n_test, length, 2)
     assert (ds.lengths_train == length).all() and (ds.lengths_test == length).all() and not ds.variable_length
     if classes is not None:
         assert ds.classes.tolist() == classes
     assert "local archive" in ds.source
-    np.testing.assert_array_equal(ds.x_train[:, 0], parent_znorm(SHARED_UCR / name / f"{name}_TRAIN.tsv"))
-    np.testing.assert_array_equal(ds.x_test[:, 0], parent_znorm(SHARED_UCR / name / f"{name}_TEST.tsv"))
+    np.testing.assert_array_equal(ds.x_train[:, 0], parent_znorm(UCR_FIXTURES / name / f"{name}_TRAIN.tsv"))
+    np.testing.assert_array_equal(ds.x_test[:, 0], parent_znorm(UCR_FIXTURES / name / f"{name}_TEST.tsv"))
 
 
-@needs_shared
 @pytest.mark.parametrize("name, length, n_classes", [("GesturePebbleZ1", 455, 6), ("DodgerLoopDay", 288, 7)])
 def test_real_adjusted_sets_are_normalised_on_request(name, length, n_classes):
-    raw = load_ucr(name, root=SHARED_UCR, normalize=False, download=False)
-    norm = load_ucr(name, root=SHARED_UCR, download=False)
+    raw = load_ucr(name, root=UCR_FIXTURES, normalize=False, download=False)
+    norm = load_ucr(name, root=UCR_FIXTURES, download=False)
     check_contract(raw)
     check_contract(norm)
     assert raw.length == norm.length == length and raw.n_classes == n_classes
@@ -73,7 +74,7 @@ def test_real_adjusted_sets_are_normalised_on_request(name, length, n_classes):
     assert np.median(raw.x_train.std(axis=2)) > 2
     np.testing.assert_allclose(norm.x_train.mean(axis=2), 0, atol=1e-5)
     np.testing.assert_allclose(norm.x_train.std(axis=2), 1, atol=1e-4)
-    stored = np.loadtxt(SHARED_UCR / name / f"{name}_TRAIN.tsv", delimiter="\t")[:, 1:]
+    stored = np.loadtxt(UCR_FIXTURES / name / f"{name}_TRAIN.tsv", delimiter="\t")[:, 1:]
     np.testing.assert_array_equal(raw.x_train[:, 0], stored.astype(np.float32))
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from aslo.data import dataset_summary, suggest_names, summary_row, ucr_names
-from helpers.data import SHARED_UCR
+from helpers.data import UCR_FIXTURES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,10 +49,8 @@ def test_repository_csv_is_the_packaged_file():
     assert link.resolve() == (ROOT / "aslo" / "resources" / "ucr2018_summary.csv").resolve()
 
 
-def test_summary_matches_the_archive_file_when_present():
-    source = SHARED_UCR / "DataSummary.csv"
-    if not source.is_file():
-        pytest.skip(f"{SHARED_UCR} not present (set ASLO_SHARED_UCR)")
+def test_summary_matches_the_archive_file():
+    source = UCR_FIXTURES / "DataSummary.csv"
     archive = pd.read_csv(source, encoding="utf-8-sig")
     archive.columns = [c.strip() for c in archive.columns]
     ours = dataset_summary()

@@ -45,8 +45,8 @@ def test_grid_from_scratch_twice_is_identical(tmp_path, capsys):
 def test_smoke_profile_twice_into_two_result_dirs_is_identical(tmp_path):
     """The shipped smoke profile (lstmfcn) run again into a new result folder.
 
-    The smoke profile caps training by wall clock, so its weights depend on machine load; the
-    second run therefore reuses the first run's checkpoint and recomputes every attack cell.
+    The second run reuses the first run's checkpoint and recomputes every attack cell (training
+    twice from scratch is the test above's).
     """
     first = smoke_grid()
     second = Grid(first.profile, first.name, tmp_path / "results", first.runs)

@@ -1,6 +1,6 @@
 """Variable-length series: observed lengths from the data layer to the attacks, peers and metrics.
 
-The real set is GesturePebbleZ1 (lengths 100 to 455). The shared copy in ``../shared/ucr`` is the
+The real set is GesturePebbleZ1 (lengths 100 to 455). The copy in ``tests/fixtures/ucr`` is the
 archive's "adjusted" version, whose short series are padded with noise below 1e-3; the fixture
 turns that trailing noise back into NaN, which is how the raw archive stores the padding, and loads
 the result through ``load_ucr`` like any raw archive folder.
@@ -23,12 +23,11 @@ from aslo.metrics import METRIC_COLUMNS, per_sample_metrics
 from aslo.observed import observed_mask
 from aslo.peers import PEERS
 from aslo.peers.runners import ObservedOnly
-from helpers.data import SHARED_UCR
+from helpers.data import UCR_FIXTURES
+from helpers.models import BATCH_EXACT_LENGTH, PerSeries
 
 PEBBLE = "GesturePebbleZ1"
 NOISE = 1e-3  # the adjusted copy pads with values in [0, 1e-3)
-needs_pebble = pytest.mark.skipif(not (SHARED_UCR / PEBBLE).is_dir(),
-                                  reason=f"{SHARED_UCR / PEBBLE} not present (set ASLO_SHARED_UCR)")
 #: Every registered attack once (aliases resolve to one of these).
 REGISTERED = [name for name in ATTACKS if resolve_attack_name(name) == name]
 
@@ -52,7 +51,7 @@ def pebble(tmp_path_factory):
     (root / PEBBLE).mkdir()
     written = {}
     for split in ("TRAIN", "TEST"):
-        rows, written[split] = raw_rows(SHARED_UCR / PEBBLE / f"{PEBBLE}_{split}.tsv")
+        rows, written[split] = raw_rows(UCR_FIXTURES / PEBBLE / f"{PEBBLE}_{split}.tsv")
         (root / PEBBLE / f"{PEBBLE}_{split}.tsv").write_text("\n".join(rows) + "\n")
     return load_ucr(PEBBLE, root=root, download=False), written
 
@@ -80,7 +79,6 @@ def padding_of(lengths, length):
 
 
 # ------------------------------------------------------------------ data layer
-@needs_pebble
 def test_lengths_survive_the_loader(pebble):
     ds, written = pebble
     assert ds.length == 455 and ds.variable_length
@@ -121,7 +119,6 @@ def test_observed_mask_shape_and_bad_lengths():
 
 
 # ------------------------------------------------------------------ attacks
-@needs_pebble
 @pytest.mark.parametrize("attack", REGISTERED)
 def test_every_attack_leaves_the_padding_untouched(pebble, attack):
     ds, _ = pebble
@@ -140,7 +137,6 @@ def test_every_attack_leaves_the_padding_untouched(pebble, attack):
         assert (model(res.x_adv).argmax(1).numpy() != rec["clean_pred"].to_numpy()).tolist() == rec["success"].tolist()
 
 
-@needs_pebble
 def test_without_lengths_the_padding_is_perturbed_and_counted(pebble):
     """The reported defect, so the test above can fail: L0 = full length on short series."""
     ds, _ = pebble
@@ -150,7 +146,6 @@ def test_without_lengths_the_padding_is_perturbed_and_counted(pebble):
     assert (res.records["l0"] > lengths).all()
 
 
-@needs_pebble
 def test_sparse_attack_succeeds_within_the_observed_steps(pebble):
     ds, _ = pebble
     x, y, lengths = pick(ds)
@@ -162,33 +157,39 @@ def test_sparse_attack_succeeds_within_the_observed_steps(pebble):
     assert (res.delta[padding_of(lengths, ds.length).expand_as(res.delta)] == 0).all()
 
 
-@needs_pebble
 @pytest.mark.parametrize("attack", ["AS_CW", "AS_CW_SPARSE"])
 def test_batch_invariance_and_memory_halving_with_lengths(pebble, attack):
     from test_attack_oom import ERRORS, MemoryLimited
 
     ds, _ = pebble
     x, y, lengths = pick(ds, k=7)
-    model = tiny_model(ds.n_classes, pool="max")
+    # The model runs one series at a time and the padded width is cut to a multiple of
+    # BATCH_EXACT_LENGTH (these series are at most 120 steps long): the arithmetic is then the
+    # same for every batch on any CPU, so the results are compared bit for bit.
+    width = ds.length // BATCH_EXACT_LENGTH * BATCH_EXACT_LENGTH
+    assert lengths.max() <= width
+    x = x[..., :width].contiguous()
+    model = PerSeries(tiny_model(ds.n_classes, pool="max"))
     kw = dict(steps=12, lr=0.05, seed=2, progress=False, lengths=lengths)
     whole = run_attack(model, x, y, attack, **kw)
     chunked = run_attack(model, x, y, attack, batch_size=3, **kw)
-    torch.testing.assert_close(chunked.delta, whole.delta, rtol=0, atol=1e-6)
+    assert torch.equal(chunked.delta, whole.delta)
     assert chunked.records["observed_length"].tolist() == lengths.tolist()
     limited = MemoryLimited(model, limit=2, error=ERRORS["RuntimeError"])
     halved = run_attack(limited, x, y, attack, **kw)
     assert 7 in limited.sizes and max(s for s in limited.sizes if s <= 2) == 2
-    # this conv net's float32 sums depend on the batch size (as much without lengths): not bitwise
-    torch.testing.assert_close(halved.delta, whole.delta, rtol=0, atol=1e-6)
+    assert torch.equal(halved.delta, whole.delta)
     assert halved.records["observed_length"].tolist() == lengths.tolist()
-    assert (halved.delta[padding_of(lengths, ds.length).expand_as(halved.delta)] == 0).all()
+    assert (halved.delta[padding_of(lengths, width).expand_as(halved.delta)] == 0).all()
     # a sample's result depends only on its own series and length, not on the others'
     others = np.r_[0:3, 4:7]
     x2, lengths2 = x.clone(), lengths.copy()
-    x2[others], lengths2[others] = torch.from_numpy(ds.x_test[-6:]), ds.lengths_test[-6:]
+    longer = np.argsort(ds.lengths_test, kind="stable")[-60:-54]  # other series, all within the width
+    assert ds.lengths_test[longer].max() <= width
+    x2[others], lengths2[others] = torch.from_numpy(ds.x_test[longer][..., :width]), ds.lengths_test[longer]
     assert (lengths2 != lengths)[others].any()
     other = run_attack(model, x2, y, attack, **{**kw, "lengths": lengths2})
-    torch.testing.assert_close(other.delta[3], whole.delta[3], rtol=0, atol=1e-6)
+    assert torch.equal(other.delta[3], whole.delta[3])
 
 
 @pytest.mark.parametrize("attack", ["AS_CW", "CW", "AS_CW_SPARSE", "AS_GM_PGD"])
@@ -255,7 +256,6 @@ def test_observed_only_model_ignores_the_padding():
         wrapped(x[:2])
 
 
-@needs_pebble
 @pytest.mark.parametrize("name", list(PEERS))
 def test_peers_leave_the_padding_untouched(pebble, name):
     pytest.importorskip({"adv-lib": "adv_lib", "torchattacks": "torchattacks"}[PEERS[name][0]])

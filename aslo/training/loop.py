@@ -128,8 +128,8 @@ def train_model(dataset, model_name: str, config: TrainConfig | None = None, *, 
     The record holds the dataset, model, config (+ hash), seed, epochs run, best epoch, train and
     test accuracy (test: None when the test split has non-finite values), the training loss of
     the kept weights, seconds, stopped_by ("epochs" or "time"), versions and a timestamp.
-    A fixed seed gives bit-identical weights on rerun on the same machine, provided the wall-clock
-    cap does not cut the run (set ``max_seconds=None`` for exact repeatability).
+    A fixed seed gives bit-identical weights on rerun on the same machine and thread count,
+    whatever its speed, unless the optional wall-clock guard ``max_seconds`` fires (it warns).
     """
     data, config, seed = prepare(dataset, model_name, config, seed)
     dev = resolve_device(device)
@@ -218,6 +218,10 @@ def _fit(data: CheckedData, model_name: str, config: TrainConfig, seed: int,
             stopped_by = "time" if epoch < config.epochs else "epochs"
             break
     bar.close()
+    if stopped_by == "time":
+        warnings.warn(f"training {model_name} on {data.name}: the wall-clock guard max_seconds="
+                      f"{config.max_seconds:g} fired after {epoch} of {config.epochs} epochs; these "
+                      "weights depend on this machine's speed", RuntimeWarning, stacklevel=3)
     seconds = time.perf_counter() - start
     model.load_state_dict(best_state)
     if config.recalibrate_bn:

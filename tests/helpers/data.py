@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-import os
+import hashlib
 import socket
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-#: Real UCR files shared beside the repository (``../shared/ucr``); ``$ASLO_SHARED_UCR`` overrides.
-SHARED_UCR = Path(os.environ.get("ASLO_SHARED_UCR") or REPO_ROOT.parent / "shared" / "ucr")
+#: Real UCR 2018 archive files that travel with the repository (origin: their README.md).
+UCR_FIXTURES = REPO_ROOT / "tests" / "fixtures" / "ucr"
+
+
+def fixture_checksum_problems() -> list[str]:
+    """Files under :data:`UCR_FIXTURES` whose SHA-256 differs from ``SHA256SUMS`` (or are missing)."""
+    problems = []
+    for line in (UCR_FIXTURES / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split(maxsplit=1)
+        path = UCR_FIXTURES / name
+        if not path.is_file():
+            problems.append(f"{name}: missing")
+        elif hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            problems.append(f"{name}: checksum differs")
+    return problems
 
 
 def write_split(root: Path, name: str, split: str, rows) -> Path:
