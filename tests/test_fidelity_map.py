@@ -1,6 +1,7 @@
 """The fidelity map's plan, its resumable store and the recheck of stored cells (tiny stand-in models)."""
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -16,8 +17,17 @@ from aslo.report import claims_map as cm
 class TinyBackend(Backend):
     """Random series and a seeded linear classifier per (dataset, model): fast and deterministic."""
 
-    def __init__(self, shift=0.0):
-        self.shift, self.trained, self.threads_seen = shift, 0, set()
+    def __init__(self, shift=0.0, lr_scale=1.0):
+        self.shift, self.lr_scale, self.trained, self.threads_seen = shift, lr_scale, 0, set()
+
+    def shipped_model(self, dataset, model, *, seed, models_dir, device):
+        if not (Path(models_dir) / "shipped").is_file():
+            raise FileNotFoundError(f"nothing shipped in {models_dir}")
+        return self.trained_model(dataset, model, {}, seed=seed, runs_dir=models_dir, device=device, progress=False)
+
+    def run_attack(self, net, x, y, attack, overrides, **kw):
+        # lr_scale stands in for a change of the attack code: same weights, other numbers
+        return super().run_attack(net, x, y, attack, {**overrides, "lr": overrides["lr"] * self.lr_scale}, **kw)
 
     def load_dataset(self, name, normalize):
         gen = torch.Generator().manual_seed(len(name))
@@ -95,15 +105,33 @@ def test_map_runs_resumes_and_rechecks(tmp_path):
     prov = json.loads((evidence / "provenance.json").read_text())
     assert prov["runs"][1]["cells_ran"] == 0 and prov["runs"][1]["cells_already_stored"] == 12
     assert "12 cells" in fm.provenance_sentence(evidence)
-    # The recheck recomputes the same numbers ...
-    check = fm.recheck_stored_cells(3, seed=1, evidence_dir=evidence, backend=TinyBackend())
-    assert len(check) == 3 * len(fm.RECHECK_METRICS) and check["agree"].all()
-    assert "agree with the store" in fm.recheck_sentence(check)
-    # ... and notices a different model (the test can fail).
-    other = fm.recheck_stored_cells(3, seed=1, evidence_dir=evidence, backend=TinyBackend(shift=3.0))
-    assert not other["agree"].all()
-    assert "disagree" in fm.recheck_sentence(other)
-    only = fm.recheck_stored_cells(3, seed=2, evidence_dir=evidence, backend=TinyBackend(), datasets=["GunPoint"])
+    # The recheck recomputes the same numbers from the shipped weights ...
+    shipped = tmp_path / "models"
+    shipped.mkdir()
+    with pytest.raises(ValueError, match="only 0 stored cells"):  # nothing shipped yet
+        fm.recheck_stored_cells(3, seed=1, evidence_dir=evidence, models_dir=shipped, backend=TinyBackend())
+    (shipped / "shipped").write_text("")
+    check = fm.recheck_stored_cells(3, seed=1, evidence_dir=evidence, models_dir=shipped, backend=TinyBackend())
+    assert len(check) == 3 and check["agree"].all() and check["identical"].all()
+    assert (check["success_changed"] == 0).all() and (check["l2_max_rel_diff"] == 0).all()
+    assert "3 identical series by series; all 3 agree" in fm.recheck_sentence(check)
+    # ... notices an attack that computes other numbers from the same weights (the test can fail) ...
+    other = fm.recheck_stored_cells(3, seed=1, evidence_dir=evidence, models_dir=shipped,
+                                    backend=TinyBackend(lr_scale=30.0))
+    assert not other["identical"].any() and not other["agree"].all()
+    assert "disagree beyond the tolerance" in fm.recheck_sentence(other)
+    # ... and never compares cells computed from other weights than the shipped ones.
+    with pytest.raises(ValueError, match="only 0 stored cells"):
+        fm.recheck_stored_cells(3, seed=1, evidence_dir=evidence, models_dir=shipped, backend=TinyBackend(shift=3.0))
+    coverage = fm.evidence_coverage(evidence, shipped, backend=TinyBackend()).set_index(["dataset", "model"])
+    lstm = coverage.xs("lstmfcn", level="model")
+    assert (lstm["cells_stored"] == 6).all() and (lstm["cells_from_shipped_weights"] == 6).all()
+    assert (coverage.xs("macnn", level="model")["cells_stored"] == 0).all()
+    shifted = fm.evidence_coverage(evidence, shipped, backend=TinyBackend(shift=3.0))
+    assert shifted["cells_from_shipped_weights"].sum() == 0
+    assert "Not verifiable from weights" in fm.coverage_sentence(shifted)
+    only = fm.recheck_stored_cells(3, seed=2, evidence_dir=evidence, models_dir=shipped, backend=TinyBackend(),
+                                   datasets=["GunPoint"])
     assert set(only["dataset"]) == {"GunPoint"}
     with pytest.raises(ValueError, match=">= 3"):
         fm.recheck_stored_cells(2, evidence_dir=evidence, backend=TinyBackend())
@@ -129,7 +157,9 @@ def test_pattern_on_the_paper_and_on_an_inert_table():
 def test_cli_recheck_reports_a_clear_error(tmp_path, capsys):
     from aslo.cli import main
 
-    assert main(["map", "--evidence-dir", str(tmp_path), "--recheck", "3"]) == 2
+    assert main(["map", "--evidence-dir", str(tmp_path), "--models-dir", str(tmp_path), "--recheck", "3"]) == 2
     assert "only 0 stored cells" in capsys.readouterr().err
+    assert main(["map", "--evidence-dir", str(tmp_path), "--recheck", "3", "--threads", "0"]) == 2
+    assert "--threads must be a positive integer" in capsys.readouterr().err
     assert main(["map", "--evidence-dir", str(tmp_path), "--factors", "nonsense", "--no-progress"]) == 2
     assert "no reading has a factor" in capsys.readouterr().err

@@ -26,7 +26,12 @@ def register(subparsers) -> None:
                    help="restrict to these of the map's datasets (with --recheck: the cells drawn)")
     p.add_argument("--models", nargs="+", metavar="NAME", help="restrict to these models")
     p.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
-    p.add_argument("--recheck", type=int, metavar="N", help="recheck N (>= 3) stored cells instead of running")
+    p.add_argument("--recheck", type=int, metavar="N",
+                   help="recompute N (>= 3) seeded stored cells from the shipped weights instead of running")
+    p.add_argument("--models-dir", default=None,
+                   help="with --recheck: the shipped weights (default evidence/models; read only)")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="with --recheck: torch threads (default: the map's own count, 1)")
     p.add_argument("--seed", type=int, default=0, help="seed of the recheck's choice of cells")
     p.add_argument("--recheck-out", metavar="CSV",
                    help="also write the recheck's table here (notebook 07 shows <report folder>/map_recheck.csv)")
@@ -46,9 +51,12 @@ def main(args: argparse.Namespace) -> int:
     runs = args.runs_dir or default_runs_dir()
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
         if args.recheck is not None:
-            table = fm.recheck_stored_cells(args.recheck, args.seed, evidence_dir=evidence, runs_dir=runs,
+            if args.threads is not None and args.threads < 1:
+                raise ValueError(f"--threads must be a positive integer, got {args.threads}")
+            table = fm.recheck_stored_cells(args.recheck, args.seed, evidence_dir=evidence,
+                                            models_dir=args.models_dir or fm.DEFAULT_MODELS_DIR,
                                             device=args.device, progress=not args.no_progress,
-                                            datasets=args.datasets)
+                                            datasets=args.datasets, threads=args.threads or fm.MAP_THREADS)
             print(table.to_string(index=False))
             print(fm.recheck_sentence(table))
             if args.recheck_out:

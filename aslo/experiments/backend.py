@@ -94,6 +94,22 @@ class Backend:
                                         device=self.device(device), progress=progress)
         return net, json_safe(record)
 
+    def shipped_model(self, dataset, model: str, *, seed: int, models_dir: str, device: str):
+        """(model, record) from a read-only checkpoint folder of the default recipe; never trains
+        (FileNotFoundError when ``models_dir`` lacks it)."""
+        from aslo.training import get_trained_model
+
+        config = resolve_train_config(model, {}, "default")
+        net, record = get_trained_model(dataset, model, config, seed=seed, runs_dir=models_dir,
+                                        device=self.device(device), progress=False, train_if_missing=False)
+        return net, json_safe(record)
+
+    def weights_fingerprint(self, net) -> str:
+        """SHA-256 of a trained model's weights (see :func:`aslo.training.weights_fingerprint`)."""
+        from aslo.training import weights_fingerprint
+
+        return weights_fingerprint(net)
+
     def run_attack(self, net, x, y, attack: str, overrides: Mapping[str, Any], *, seed: int,
                    device: str, distance: str, batch_size: int | None, progress: bool, lengths=None):
         """Run one attack; returns (summary dict, per-sample records DataFrame, delta tensor).

@@ -177,32 +177,27 @@ def build_html(root=".", build_dir=None) -> Path:
 RECHECK_CELLS = 3
 
 
-def recheck_map_cells(profile, out_dir: Path, *, runs_dir, progress: bool = True, n: int = RECHECK_CELLS,
-                      seed: int = 0) -> Path | None:
-    """Recompute a seeded choice of committed map cells on the profile's datasets and write the
-    agreement to ``<out_dir>/map_recheck.csv``.
+def recheck_map_cells(out_dir: Path, *, progress: bool = True, n: int = RECHECK_CELLS, seed: int = 0) -> Path:
+    """Recompute a seeded choice of committed map cells from the committed weights
+    (``evidence/models``) and write the series-by-series agreement to ``<out_dir>/map_recheck.csv``.
 
-    The map ran with one torch thread, and CPU results (training included) depend on the thread
-    count: its models are retrained, once, with that many threads into ``<runs_dir>/fidelity_map``
-    (the default recipe). A profile whose datasets are not the map's, or that trains otherwise (the
-    smoke profile's 15 epochs: a build for tests), rechecks nothing and returns None (the chapter
-    says so)."""
+    Nothing is trained: the check asks whether the attack code still computes the stored cells
+    from the same weights, on whatever machine runs it (within the stated tolerance,
+    :data:`aslo.experiments.fidelity_map.RECHECK_TOLERANCE`), with the map's one torch thread."""
     from aslo.experiments import fidelity_map
 
     path = Path(out_dir) / "map_recheck.csv"
     path.unlink(missing_ok=True)
-    on = [d for d in profile.datasets if d in fidelity_map.MAP_DATASETS]
-    same_models = profile.training_recipe == "default" and not any(profile.training_kwargs(m) for m in profile.models)
-    if not on or not same_models:
-        if progress:
-            print("  skipped: this profile's datasets or trained models are not the map's", file=sys.stderr)
-        return None
-    evidence = Path(__file__).resolve().parents[2] / fidelity_map.DEFAULT_EVIDENCE_DIR
-    table = fidelity_map.recheck_stored_cells(n, seed, evidence_dir=evidence, runs_dir=Path(runs_dir) / "fidelity_map",
-                                              datasets=on, progress=progress)
+    repo = Path(__file__).resolve().parents[2]
+    table = fidelity_map.recheck_stored_cells(n, seed, evidence_dir=repo / fidelity_map.DEFAULT_EVIDENCE_DIR,
+                                              models_dir=repo / fidelity_map.DEFAULT_MODELS_DIR, progress=progress)
     table.to_csv(path, index=False)
+    coverage = fidelity_map.evidence_coverage(repo / fidelity_map.DEFAULT_EVIDENCE_DIR,
+                                              repo / fidelity_map.DEFAULT_MODELS_DIR)
+    coverage.to_csv(Path(out_dir) / "map_coverage.csv", index=False)
     if progress:
         print(f"  {fidelity_map.recheck_sentence(table)}", file=sys.stderr, flush=True)
+        print(f"  {fidelity_map.coverage_sentence(coverage)}", file=sys.stderr, flush=True)
     return path
 
 
@@ -215,7 +210,9 @@ def make_book(profile: str, *, root=".", execute: bool = True, results_dir=None,
               build_dir=None, parameters: dict | None = None, progress: bool = True) -> Path:
     """Train, run the grid, execute the notebooks (all skipped when ``execute`` is False), check
     them, build the HTML; return its folder. Each phase prints one line and shows its progress."""
+    from aslo.environment import write_environment_facts
     from aslo.experiments import default_results_dir, default_runs_dir, run_grid
+    from aslo.report.conclusions import recheck_conclusions
     from aslo.report.facts import write_profile_facts
     from aslo.report.models import resolve_profile, train_profile_models
     from aslo.writable import require_writable_dir
@@ -235,10 +232,14 @@ def make_book(profile: str, *, root=".", execute: bool = True, results_dir=None,
         _phase(2, total, f"running the attack grid into {results_dir} (finished cells are skipped)", progress)
         run_grid(prof, results_dir=results_dir, runs_dir=runs_dir, progress=progress)
         paths["outputs"].mkdir(parents=True, exist_ok=True)
-        _phase(3, total, f"recomputing {RECHECK_CELLS} seeded cells of the committed fidelity map", progress)
-        recheck_map_cells(prof, paths["outputs"], runs_dir=runs_dir, progress=progress)
+        _phase(3, total, f"rechecking the committed evidence: {RECHECK_CELLS} seeded map cells recomputed from "
+                         "the committed weights; this run's conclusions against the stored ones", progress)
+        recheck_map_cells(paths["outputs"], progress=progress)
+        recheck_conclusions(prof, results_dir, paths["outputs"], progress=progress)
         _phase(4, total, f"executing {len(NOTEBOOKS)} notebooks into {paths['executed']}", progress)
         write_profile_facts(paths["outputs"])
+        # What the grid ran on (this process: its torch threads, device, the lock's versions).
+        write_environment_facts(paths["outputs"])
         execute_notebooks(profile, root=root, results_dir=results_dir, runs_dir=runs_dir,
                           parameters=params, progress=progress)
         _phase(5, total, "building the book (warnings are errors)", progress)

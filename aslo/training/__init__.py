@@ -1,6 +1,6 @@
 """Training the classifiers: config, loop, checkpoint store, device choice."""
 
-from aslo.training.checkpoints import load_checkpoint, run_directory, save_checkpoint
+from aslo.training.checkpoints import load_checkpoint, run_directory, save_checkpoint, weights_fingerprint
 from aslo.training.config import (TRAINING_RECIPES, TrainConfig, default_train_config, paper_train_config,
                                   recipe_train_config)
 from aslo.training.device import DEVICES, check_device_name, resolve_device
@@ -22,4 +22,5 @@ __all__ = [
     "run_directory",
     "save_checkpoint",
     "load_checkpoint",
+    "weights_fingerprint",
 ]

@@ -7,6 +7,7 @@ an interrupted save never leaves a record that points at half a model. Loading n
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
@@ -118,3 +119,15 @@ def load_checkpoint(directory, expected: dict, device: torch.device) -> tuple[nn
         )
         return None
     return model.to(device).eval(), record
+
+
+def weights_fingerprint(model: nn.Module) -> str:
+    """SHA-256 (hex) of a model's state dict: every tensor's name, dtype, shape and bytes, by name.
+
+    Names the exact weights a stored result was computed from, whatever file they travel in."""
+    digest = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        t = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}|{t.dtype}|{tuple(t.shape)}|".encode())
+        digest.update(t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.view(torch.int16).numpy().tobytes())
+    return digest.hexdigest()

@@ -13,12 +13,14 @@ from aslo.writable import require_writable_dir
 
 def get_trained_model(dataset, model_name: str, config: TrainConfig | None = None, *,
                       seed: int = 0, runs_dir="runs", device=None, retrain: bool = False,
-                      progress: bool = True) -> tuple[nn.Module, dict]:
+                      progress: bool = True, train_if_missing: bool = True) -> tuple[nn.Module, dict]:
     """Return (model in eval mode, record) for ``model_name`` trained on ``dataset``.
 
     A checkpoint under ``runs_dir`` with the same dataset, model, seed, config hash, dataset
     shape and data fingerprint is loaded instead of retraining (unless ``retrain``). A corrupt or
     mismatching checkpoint is reported with a warning and replaced by a fresh run.
+    ``train_if_missing=False`` only loads (for shipped weights, which must never be replaced):
+    without a matching checkpoint it raises FileNotFoundError naming the folder.
     ``device`` None or "auto" picks CUDA when available.
     """
     data, config, seed = prepare(dataset, model_name, config, seed)
@@ -33,6 +35,9 @@ def get_trained_model(dataset, model_name: str, config: TrainConfig | None = Non
         loaded = load_checkpoint(directory, expected, dev)
         if loaded is not None:
             return loaded
+    if not train_if_missing:
+        raise FileNotFoundError(f"no usable checkpoint of {model_name} on {data.name} (seed {seed}, config "
+                                f"{config.hash()}) in {directory}")
     require_writable_dir(directory, "checkpoint folder")  # before training, not after it
     model, record = train_model(dataset, model_name, config, seed=seed, device=dev,
                                 progress=progress)
