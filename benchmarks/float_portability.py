@@ -94,6 +94,12 @@ def main() -> None:
     lines += [f"| {n} | {t} | {c} | {m} | {p} | {'yes' if s else 'no'} | {d:.2g} |" for n, t, c, m, p, s, d in rows]
     out = Path("benchmarks/results/float_portability.md")
     out.write_text("\n".join(lines) + "\n")
+    # the table the book's Reproduce chapter includes
+    import pandas as pd
+
+    pd.DataFrame(rows, columns=["setting", "threads", "CPU capability", "model", "compared", "bit-identical",
+                                "largest absolute difference"]).replace({True: "yes", False: "no"}).to_csv(
+        out.with_suffix(".csv"), index=False, float_format="%.2g")
     print("\n".join(lines))
 
 

@@ -58,3 +58,16 @@ def test_saved_conclusions_of_a_real_grid_hold_on_the_same_results(tmp_path):
     table = pd.read_csv(cc.recheck_conclusions(grid.profile, grid.results, tmp_path,
                                                conclusions_dir=tmp_path / "conclusions", progress=False))
     assert table["same_verdict"].tolist().count(False) == 1
+
+
+def test_portability_tables_reach_the_book_with_a_note_when_absent(tmp_path, monkeypatch):
+    import aslo.report.facts as facts
+
+    written = facts.write_portability_facts(tmp_path)
+    assert [p.name for p in written] == list(facts.PORTABILITY_TABLES)
+    for path in written:  # the committed measurements, copied unchanged
+        assert path.read_bytes() == (facts.Path(facts.__file__).resolve().parents[2] / "benchmarks" / "results"
+                                     / path.name).read_bytes()
+    monkeypatch.setattr(facts, "PORTABILITY_TABLES", ("no_such_table.csv",))
+    (note,) = facts.write_portability_facts(tmp_path)
+    assert "not in this installation" in note.read_text()

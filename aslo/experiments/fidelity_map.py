@@ -450,14 +450,16 @@ class RecheckTolerance:
     in another order; over 50-200 Adam steps a difference in the last bits can move a series
     that sits on the decision boundary to the other side, and moves the others' distances a
     little. Measured (``benchmarks/recheck_tolerance.py``, results in
-    ``benchmarks/results/recheck_tolerance.md``): the bounds below hold with a margin over every
-    variation tried. A cell agrees when at most ``success_flips`` of its series change success
-    and every series that succeeds both times has an L2 within ``l2_rtol`` (relative) of its
-    stored value.
+    ``benchmarks/results/recheck_tolerance.md``): over 40 cells (800 series) under one and two
+    threads, an AVX2 cap and a baseline instruction set, no series changed success and the
+    largest relative change of a series' L2 was 0.23 % (AS_CW, whose adaptive sigma makes
+    discrete decisions; the median change was 4e-6). The bounds leave a margin of 20 over that.
+    A cell agrees when at most ``success_flips`` of its series change success and every series
+    that succeeds both times has an L2 within ``l2_rtol`` (relative) of its stored value.
     """
 
     success_flips: int = 1
-    l2_rtol: float = 0.01
+    l2_rtol: float = 0.05
 
     def text(self) -> str:
         """The rule in words."""

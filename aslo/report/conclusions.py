@@ -132,9 +132,12 @@ def recheck_conclusions(profile, results_dir, out_dir, *, conclusions_dir=None, 
             print(f"  no stored conclusions for profile {prof.name} in {base}: nothing to compare", file=sys.stderr)
         return None
     stored, provenance = load_conclusions(folder)
-    intervals, _, _ = profile_verdicts(prof, results_dir, n_boot=int(provenance.get("n_boot", 2000)))
+    intervals, _, budget = profile_verdicts(prof, results_dir, n_boot=int(provenance.get("n_boot", 2000)))
     table = compare_conclusions(stored, intervals)
     table.to_csv(path, index=False)
     if progress:
         print(f"  {conclusions_sentence(table, provenance)}", file=sys.stderr, flush=True)
+        if provenance.get("budget") != budget:  # the profile changed since: other numbers are expected
+            print(f"  warning: the stored conclusions were computed under another budget ({provenance.get('budget')}); "
+                  f"this run: {budget}", file=sys.stderr, flush=True)
     return path

@@ -35,3 +35,25 @@ def write_profile_facts(out_dir) -> Path:
     path = Path(out_dir) / "profiles.csv"
     profile_facts().to_csv(path, index=False)
     return path
+
+
+#: Committed benchmark tables the reproduce chapter includes (under ``benchmarks/results/``).
+PORTABILITY_TABLES = ("float_portability.csv", "recheck_tolerance_summary.csv")
+
+
+def write_portability_facts(out_dir) -> list[Path]:
+    """Copy the committed portability measurements into ``out_dir`` for the reproduce chapter.
+
+    They are measured once by ``benchmarks/float_portability.py`` and
+    ``benchmarks/recheck_tolerance.py`` (their ``.md`` files name the machine and commit); a table
+    that is missing (a package installed without its repository) is replaced by a one-row note."""
+    source = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+    written = []
+    for name in PORTABILITY_TABLES:
+        target = Path(out_dir) / name
+        if (source / name).is_file():
+            target.write_bytes((source / name).read_bytes())
+        else:
+            pd.DataFrame({"note": [f"benchmarks/results/{name} is not in this installation"]}).to_csv(target, index=False)
+        written.append(target)
+    return written
