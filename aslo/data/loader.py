@@ -122,7 +122,9 @@ def locate_dataset(name: str, root: str | os.PathLike | None = None,
     """Return (source label, location) that :func:`load_ucr` would use, without reading any data.
 
     Returns None when no source holds it and it cannot be downloaded; for a UCR dataset that would
-    be downloaded, the location is the cache folder it would land in.
+    be downloaded, the location is the cache folder it would land in. Raises
+    :class:`MalformedDatasetError` naming the file when the local archive folder holds only one
+    split or an empty split file (as :func:`load_ucr` would).
     """
     validate_dataset_name(name)
     known = name in ucr_names()
@@ -137,23 +139,48 @@ def locate_dataset(name: str, root: str | os.PathLike | None = None,
     return None
 
 
+def _archive_entries(archive) -> list[str]:
+    if not archive.root.is_dir():
+        return []
+    names = []
+    for entry in sorted(archive.root.iterdir()):
+        try:
+            names.append(validate_dataset_name(entry.name))
+        except ValueError:
+            continue  # hidden scratch folders of a fetch in progress, stray files
+    return names
+
+
+def offline_sources(root: str | os.PathLike | None = None) -> dict[str, str]:
+    """Return ``{name: kind}`` for every dataset loadable without a network, sorted by name.
+
+    ``kind`` is the first source that serves it: "local archive" (any complete folder of the
+    archive, whatever its name), "aeon bundled" or "aeon cache". Broken local folders are left out
+    (see :func:`broken_local_datasets`).
+    """
+    sources = default_sources(root, download=False)
+    archive = sources[0]
+    found = {}
+    for name in _archive_entries(archive):
+        if archive.broken(name) is None and archive.locate(name) is not None:
+            found[name] = archive.kind
+    for source in sources[1:]:
+        for name in source.available():
+            found.setdefault(name, source.kind)
+    return dict(sorted(found.items()))
+
+
+def broken_local_datasets(root: str | os.PathLike | None = None) -> dict[str, str]:
+    """Return ``{name: problem}`` for local archive folders holding one split or an empty file."""
+    archive = default_sources(root, download=False)[0]
+    problems = {name: archive.broken(name) for name in _archive_entries(archive)}
+    return {name: problem for name, problem in problems.items() if problem is not None}
+
+
 def available_offline(root: str | os.PathLike | None = None) -> list[str]:
     """Return the sorted names loadable on this machine without a network.
 
     That is every complete folder of the local archive (any valid name), the UCR sets aeon ships,
     and complete copies in aeon's download cache.
     """
-    sources = default_sources(root, download=False)
-    archive = sources[0]
-    names = set()
-    if archive.root.is_dir():
-        for entry in archive.root.iterdir():
-            try:
-                validate_dataset_name(entry.name)
-            except ValueError:
-                continue
-            if archive.locate(entry.name) is not None:
-                names.add(entry.name)
-    for source in sources[1:]:
-        names.update(source.available())
-    return sorted(names)
+    return list(offline_sources(root))

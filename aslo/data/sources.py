@@ -56,11 +56,31 @@ def archive_root(root: str | os.PathLike | None = None) -> tuple[Path, str]:
     return repo_data_dir() / ARCHIVE_FOLDER, "default"
 
 
+def split_problem(folder: Path, name: str, suffix: str = ".tsv") -> str | None:
+    """Return why ``folder`` does not hold a usable TRAIN/TEST pair of ``name``, or None if it does.
+
+    The reason names the file: a missing split (``<path>: split file is missing``), an empty one
+    (``<path>: file is empty``), or no split file at all.
+    """
+    if not folder.is_dir():
+        return f"no folder {folder}"
+    train, test = folder / f"{name}_TRAIN{suffix}", folder / f"{name}_TEST{suffix}"
+    present = [p for p in (train, test) if p.is_file()]
+    if not present:
+        return f"folder {folder} holds no {train.name} / {test.name}"
+    if len(present) == 1:
+        missing = test if present[0] == train else train
+        return f"{missing}: split file is missing ({present[0].name} is there)"
+    for path in (train, test):
+        if path.stat().st_size == 0:
+            return f"{path}: file is empty"
+    return None
+
+
 def _complete_pair(folder: Path, name: str, suffix: str) -> tuple[Path, Path] | None:
     """Return the TRAIN/TEST pair in ``folder`` if both exist and are non-empty files."""
-    train, test = folder / f"{name}_TRAIN{suffix}", folder / f"{name}_TEST{suffix}"
-    if all(p.is_file() and p.stat().st_size > 0 for p in (train, test)):
-        return train, test
+    if split_problem(folder, name, suffix) is None:
+        return folder / f"{name}_TRAIN{suffix}", folder / f"{name}_TEST{suffix}"
     return None
 
 
@@ -68,13 +88,32 @@ class ArchiveSource:
     """A local copy of the UCR 2018 archive (``<root>/<Name>/<Name>_TRAIN.tsv``)."""
 
     serves_any_name = True
+    kind = "local archive"
 
     def __init__(self, root: str | os.PathLike | None = None):
         self.root, self.origin = archive_root(root)
         self.label = f"local archive {self.root} ({self.origin})"
 
+    def broken(self, name: str) -> str | None:
+        """Return why the folder of ``name`` is unusable when it holds a split file but not a
+        usable pair (the other split missing, or an empty file), naming that file; else None."""
+        folder = self.root / name
+        problem = split_problem(folder, name)
+        if problem is None or not folder.is_dir():
+            return None
+        if not any((folder / f"{name}_{s}.tsv").is_file() for s in ("TRAIN", "TEST")):
+            return None  # an empty or unrelated folder: the dataset is simply not here
+        return problem
+
     def locate(self, name: str) -> Path | None:
-        """Return the dataset folder if both split files are there, else None."""
+        """Return the dataset folder if both split files are there, else None.
+
+        Raises :class:`MalformedDatasetError` naming the file when the folder holds only one
+        split or an empty split file (such a copy must be fixed, not passed over).
+        """
+        problem = self.broken(name)
+        if problem is not None:
+            raise MalformedDatasetError(problem)
         folder = self.root / name
         return folder if _complete_pair(folder, name, ".tsv") else None
 
@@ -85,14 +124,12 @@ class ArchiveSource:
         folder = self.root / name
         if not folder.is_dir():
             raise SourceUnavailable(f"no folder {folder}")
-        train, test = folder / f"{name}_TRAIN.tsv", folder / f"{name}_TEST.tsv"
-        present = [p for p in (train, test) if p.is_file()]
-        if not present:
-            raise SourceUnavailable(f"folder {folder} holds no {name}_TRAIN.tsv / {name}_TEST.tsv")
-        if len(present) == 1:
-            missing = test if present[0] == train else train
-            raise MalformedDatasetError(f"{missing}: split file is missing ({present[0].name} is there)")
-        return read_tsv_split(train), read_tsv_split(test)
+        problem = self.broken(name)
+        if problem is not None:
+            raise MalformedDatasetError(problem)
+        if _complete_pair(folder, name, ".tsv") is None:
+            raise SourceUnavailable(split_problem(folder, name))
+        return read_tsv_split(folder / f"{name}_TRAIN.tsv"), read_tsv_split(folder / f"{name}_TEST.tsv")
 
 
 def aeon_bundled_dir() -> Path | None:
@@ -107,6 +144,7 @@ class AeonBundledSource:
     """The UCR datasets that ship inside aeon's wheel, read offline from its package folder."""
 
     serves_any_name = False
+    kind = "aeon bundled"
     label = "aeon's bundled datasets"
 
     def __init__(self):
@@ -137,6 +175,7 @@ class AeonDownloadSource:
     """aeon's per-dataset download (Zenodo), cached in ``<repo>/data/aeon_cache``."""
 
     serves_any_name = False
+    kind = "aeon cache"
 
     def __init__(self, cache_dir: str | os.PathLike | None = None, download: bool = True):
         self.cache_dir = Path(cache_dir) if cache_dir else repo_data_dir() / AEON_CACHE_FOLDER

@@ -60,3 +60,16 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.delenv("ASLO_DATA_DIR", raising=False)
     (tmp_path / "data").mkdir()
     return tmp_path
+
+
+@pytest.fixture
+def network_down(monkeypatch):
+    """Behave like a machine without a network: name lookups and connections fail with OSError."""
+    def no_lookup(*args, **kwargs):
+        raise socket.gaierror(-3, "Temporary failure in name resolution")
+
+    def unreachable(*args, **kwargs):
+        raise OSError(101, "Network is unreachable")
+    monkeypatch.setattr(socket, "getaddrinfo", no_lookup)
+    monkeypatch.setattr(socket, "create_connection", unreachable)
+    monkeypatch.setattr(socket.socket, "connect", unreachable)
