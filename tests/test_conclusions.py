@@ -71,3 +71,24 @@ def test_portability_tables_reach_the_book_with_a_note_when_absent(tmp_path, mon
     monkeypatch.setattr(facts, "PORTABILITY_TABLES", ("no_such_table.csv",))
     (note,) = facts.write_portability_facts(tmp_path)
     assert "not in this installation" in note.read_text()
+
+
+def test_verdict_survival_marks_the_claims_a_retrained_model_flips(tmp_path):
+    def store(folder, threads, capability, verdicts):
+        folder.mkdir(parents=True)
+        pd.DataFrame([dict(claim=c, model="lstmfcn", verdict=v) for c, v in verdicts.items()]).to_csv(
+            folder / cc.VERDICTS_FILE, index=False)
+        (folder / cc.PROVENANCE_FILE).write_text(json.dumps({"machine": {"torch_threads": threads,
+                                                                         "cpu_capability": capability}}))
+
+    store(tmp_path / "default", 2, "AVX512", {"C1": "supported", "C2": "inconclusive"})
+    store(tmp_path / cc.VARIANTS_FOLDER / "default__avx2", 1, "AVX2", {"C1": "supported", "C2": "contradicted"})
+    store(tmp_path / cc.VARIANTS_FOLDER / "other__x", 1, "AVX2", {"C1": "contradicted"})  # another profile
+    folders = cc.stored_variants("default", tmp_path)
+    assert list(folders) == ["2 thread(s), AVX512", "1 thread(s), AVX2"]
+    table = cc.verdict_survival(folders)
+    assert table["same in every run"].tolist() == ["yes", "no"]
+    assert table["1 thread(s), AVX2"].tolist() == ["supported", "contradicted"]
+    path = cc.write_verdict_survival("default", tmp_path, tmp_path)
+    assert pd.read_csv(path)["same in every run"].tolist() == ["yes", "no"]
+    assert cc.verdict_survival({}).empty

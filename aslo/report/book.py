@@ -212,7 +212,7 @@ def make_book(profile: str, *, root=".", execute: bool = True, results_dir=None,
     them, build the HTML; return its folder. Each phase prints one line and shows its progress."""
     from aslo.environment import write_environment_facts
     from aslo.experiments import default_results_dir, default_runs_dir, run_grid
-    from aslo.report.conclusions import recheck_conclusions
+    from aslo.report.conclusions import recheck_conclusions, write_verdict_survival
     from aslo.report.facts import write_portability_facts, write_profile_facts
     from aslo.report.models import resolve_profile, train_profile_models
     from aslo.writable import require_writable_dir
@@ -239,6 +239,7 @@ def make_book(profile: str, *, root=".", execute: bool = True, results_dir=None,
         _phase(4, total, f"executing {len(NOTEBOOKS)} notebooks into {paths['executed']}", progress)
         write_profile_facts(paths["outputs"])
         write_portability_facts(paths["outputs"])
+        write_verdict_survival("default", paths["outputs"])  # the committed runs, whatever the profile
         # What the grid ran on (this process: its torch threads, device, the lock's versions).
         write_environment_facts(paths["outputs"])
         execute_notebooks(profile, root=root, results_dir=results_dir, runs_dir=runs_dir,

@@ -23,6 +23,9 @@ import pandas as pd
 
 #: Where the committed conclusions live, relative to the repository root (one folder per profile).
 DEFAULT_CONCLUSIONS_DIR = Path("evidence") / "conclusions"
+#: The same profile run again under other float settings (models retrained there), one folder
+#: per setting: ``<DEFAULT_CONCLUSIONS_DIR>/variants/<profile>__<setting>/``.
+VARIANTS_FOLDER = "variants"
 INTERVALS_FILE, VERDICTS_FILE, PROVENANCE_FILE = "intervals.csv", "verdicts.csv", "provenance.json"
 #: The columns of :func:`compare_conclusions`.
 COMPARISON_COLUMNS = ("claim", "model", "a", "b", "stored_verdict", "stored_estimate", "stored_low", "stored_high",
@@ -140,4 +143,43 @@ def recheck_conclusions(profile, results_dir, out_dir, *, conclusions_dir=None, 
         if provenance.get("budget") != budget:  # the profile changed since: other numbers are expected
             print(f"  warning: the stored conclusions were computed under another budget ({provenance.get('budget')}); "
                   f"this run: {budget}", file=sys.stderr, flush=True)
+    return path
+
+
+def stored_variants(profile_name: str, conclusions_dir=None) -> dict[str, Path]:
+    """The committed conclusions of ``profile_name``: the reference first, then each variant.
+
+    Keys are a label of the setting each was computed under (from its provenance: threads and CPU
+    capability); values are folders readable by :func:`load_conclusions`."""
+    base = Path(conclusions_dir) if conclusions_dir else Path(__file__).resolve().parents[2] / DEFAULT_CONCLUSIONS_DIR
+    folders = [base / profile_name] + sorted((base / VARIANTS_FOLDER).glob(f"{profile_name}__*"))
+    out = {}
+    for folder in folders:
+        if (folder / VERDICTS_FILE).is_file() and (folder / PROVENANCE_FILE).is_file():
+            machine = json.loads((folder / PROVENANCE_FILE).read_text()).get("machine", {})
+            label = f"{machine.get('torch_threads', '?')} thread(s), {machine.get('cpu_capability', '?')}"
+            out[label if label not in out else f"{label} ({folder.name})"] = folder
+    return out
+
+
+def verdict_survival(folders: dict[str, Path]) -> pd.DataFrame:
+    """One row per (claim, model): its verdict in each stored run (models retrained under each
+    setting) and whether all agree; the claims that a retrained model does not flip."""
+    frames = []
+    for label, folder in folders.items():
+        verdicts = pd.read_csv(Path(folder) / VERDICTS_FILE)[["claim", "model", "verdict"]]
+        frames.append(verdicts.rename(columns={"verdict": label}).set_index(["claim", "model"]))
+    if not frames:
+        return pd.DataFrame(columns=["claim", "model", "same in every run"])
+    table = pd.concat(frames, axis=1, join="inner").reset_index()
+    labels = list(folders)
+    table["same in every run"] = (table[labels].nunique(axis=1) == 1).map({True: "yes", False: "no"})
+    return table
+
+
+def write_verdict_survival(profile_name: str, out_dir, conclusions_dir=None) -> Path:
+    """Write :func:`verdict_survival` of the committed runs of ``profile_name`` to
+    ``<out_dir>/conclusions_survival.csv`` (the reproduce chapter includes it)."""
+    path = Path(out_dir) / "conclusions_survival.csv"
+    verdict_survival(stored_variants(profile_name, conclusions_dir)).to_csv(path, index=False)
     return path
