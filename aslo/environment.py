@@ -28,6 +28,9 @@ from pathlib import Path
 
 #: The lock's file name, at the repository root (``make lock`` writes it, ``make setup`` installs it).
 LOCK_NAME = "requirements.lock"
+#: The repository this package runs from (an editable install or a clone): where the lock, the
+#: committed evidence and the benchmark results live.
+REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 #: (package, requirement) pairs ``pip check`` reports that are expected: the peer attack packages
 #: are installed with ``--no-deps`` because torchvision would pull another torch, visdom is only
 #: for adv-lib's plots and torchattacks pins an old requests (aslo.peers.PEERS_INSTALL).
@@ -100,8 +103,17 @@ def lock_digest(path) -> str:
 def default_lock_path() -> Path | None:
     """The lock of the source tree this package runs from (an editable install, as ``make setup``
     makes), or None (an installed wheel has no lock: it was installed from pyproject's ranges)."""
-    path = Path(__file__).resolve().parents[1] / LOCK_NAME
+    path = REPOSITORY_ROOT / LOCK_NAME
     return path if path.is_file() else None
+
+
+def git_commit(root=None) -> str:
+    """The commit checked out in ``root`` (None: the current folder), or "unknown" without git."""
+    command = ["git", "rev-parse", "HEAD"] if root is None else ["git", "-C", str(root), "rev-parse", "HEAD"]
+    try:
+        return subprocess.run(command, capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
 
 
 def installed_versions() -> dict[str, str]:

@@ -5,6 +5,7 @@ import json
 import pandas as pd
 import pytest
 
+from aslo.environment import REPOSITORY_ROOT
 from aslo.report import conclusions as cc
 
 
@@ -66,8 +67,7 @@ def test_portability_tables_reach_the_book_with_a_note_when_absent(tmp_path, mon
     written = facts.write_portability_facts(tmp_path)
     assert [p.name for p in written] == list(facts.PORTABILITY_TABLES)
     for path in written:  # the committed measurements, copied unchanged
-        assert path.read_bytes() == (facts.Path(facts.__file__).resolve().parents[2] / "benchmarks" / "results"
-                                     / path.name).read_bytes()
+        assert path.read_bytes() == (REPOSITORY_ROOT / "benchmarks" / "results" / path.name).read_bytes()
     monkeypatch.setattr(facts, "PORTABILITY_TABLES", ("no_such_table.csv",))
     (note,) = facts.write_portability_facts(tmp_path)
     assert "not in this installation" in note.read_text()

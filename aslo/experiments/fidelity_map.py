@@ -28,7 +28,6 @@ import json
 import os
 import platform
 import socket
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from aslo.environment import git_commit
 from aslo.experiments.backend import Backend, canonical_hash, json_safe
 from aslo.experiments.grid import PART1_ATTACKS, Cell, select_samples
 from aslo.experiments.locks import FileLock
@@ -254,12 +254,10 @@ class MapRunner:
             if self.models_dir is not None:
                 net, record = self.backend.shipped_model(data, model, seed=MAP_SEED, models_dir=str(self.models_dir),
                                                          device=self.device)
-                self._model = ((dataset, model), net, record)
-                return net, record
-            # The same lock as aslo run's: another runner may be training the same model.
-            with FileLock(Path(self.runs_dir) / ".locks" / f"{dataset}__{model}__seed0.lock"):
-                net, record = self.backend.trained_model(data, model, {}, seed=0, runs_dir=str(self.runs_dir),
-                                                         device=self.device, progress=False)
+            else:  # the same lock as aslo run's: another runner may be training the same model
+                with FileLock(Path(self.runs_dir) / ".locks" / f"{dataset}__{model}__seed0.lock"):
+                    net, record = self.backend.trained_model(data, model, {}, seed=0, runs_dir=str(self.runs_dir),
+                                                             device=self.device, progress=False)
             self._model = ((dataset, model), net, record)
         return self._model[1], self._model[2]
 
@@ -318,14 +316,6 @@ def torch_threads(threads: int | None):
         torch.set_num_threads(previous)
 
 
-def _git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-                              timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 def run_map(*, evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR, runs_dir: str | os.PathLike = "runs",
             factors: Iterable[str] | None = None, datasets: Iterable[str] | None = None,
             models: Iterable[str] | None = None, device: str = "cpu", progress: bool = True,
@@ -371,7 +361,7 @@ def _write_provenance(evidence: Path, command, started, wall, counts, readings, 
     prov = json.loads(prov_path.read_text()) if prov_path.exists() else {"runs": []}
     prov["runs"].append({
         "command": command or " ".join(sys.argv),
-        "commit": _git_commit(),
+        "commit": git_commit(),
         "date": datetime.datetime.fromtimestamp(started, datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"host": socket.gethostname(), "platform": platform.platform(),
                     "processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),

@@ -188,7 +188,8 @@ def recheck_map_cells(out_dir: Path, *, progress: bool = True, n: int = RECHECK_
 
     path = Path(out_dir) / "map_recheck.csv"
     path.unlink(missing_ok=True)
-    repo = Path(__file__).resolve().parents[2]
+    from aslo.environment import REPOSITORY_ROOT as repo
+
     table = fidelity_map.recheck_stored_cells(n, seed, evidence_dir=repo / fidelity_map.DEFAULT_EVIDENCE_DIR,
                                               models_dir=repo / fidelity_map.DEFAULT_MODELS_DIR, progress=progress)
     table.to_csv(path, index=False)

@@ -15,11 +15,12 @@ import datetime
 import json
 import os
 import platform
-import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
+
+from aslo.environment import REPOSITORY_ROOT, git_commit
 
 #: Where the committed conclusions live, relative to the repository root (one folder per profile).
 DEFAULT_CONCLUSIONS_DIR = Path("evidence") / "conclusions"
@@ -32,12 +33,10 @@ COMPARISON_COLUMNS = ("claim", "model", "a", "b", "stored_verdict", "stored_esti
                       "verdict_now", "estimate_now", "low_now", "high_now", "same_verdict", "inside_stored_interval")
 
 
-def _git_commit(root: Path) -> str:
-    try:
-        return subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              check=True, timeout=10).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
+def conclusions_base(conclusions_dir=None) -> Path:
+    """The folder holding the stored conclusions: ``conclusions_dir``, or the repository's
+    :data:`DEFAULT_CONCLUSIONS_DIR`."""
+    return Path(conclusions_dir) if conclusions_dir else REPOSITORY_ROOT / DEFAULT_CONCLUSIONS_DIR
 
 
 def save_conclusions(profile, results_dir, out_dir, *, command: str | None = None, n_boot: int = 2000) -> Path:
@@ -57,7 +56,7 @@ def save_conclusions(profile, results_dir, out_dir, *, command: str | None = Non
     verdicts.to_csv(out / VERDICTS_FILE, index=False, lineterminator="\n")
     provenance = {
         "command": command or " ".join(sys.argv),
-        "commit": _git_commit(Path(__file__).resolve().parents[2]),
+        "commit": git_commit(REPOSITORY_ROOT),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                     "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
@@ -126,7 +125,7 @@ def recheck_conclusions(profile, results_dir, out_dir, *, conclusions_dir=None, 
     from aslo.report.uncertainty import profile_verdicts
 
     prof = as_profile(profile)
-    base = Path(conclusions_dir) if conclusions_dir else Path(__file__).resolve().parents[2] / DEFAULT_CONCLUSIONS_DIR
+    base = conclusions_base(conclusions_dir)
     path = Path(out_dir) / "conclusions_recheck.csv"
     path.unlink(missing_ok=True)
     folder = base / prof.name
@@ -151,7 +150,7 @@ def stored_variants(profile_name: str, conclusions_dir=None) -> dict[str, Path]:
 
     Keys are a label of the setting each was computed under (from its provenance: threads and CPU
     capability); values are folders readable by :func:`load_conclusions`."""
-    base = Path(conclusions_dir) if conclusions_dir else Path(__file__).resolve().parents[2] / DEFAULT_CONCLUSIONS_DIR
+    base = conclusions_base(conclusions_dir)
     folders = [base / profile_name] + sorted((base / VARIANTS_FOLDER).glob(f"{profile_name}__*"))
     out = {}
     for folder in folders:

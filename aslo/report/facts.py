@@ -47,7 +47,9 @@ def write_portability_facts(out_dir) -> list[Path]:
     They are measured once by ``benchmarks/float_portability.py`` and
     ``benchmarks/recheck_tolerance.py`` (their ``.md`` files name the machine and commit); a table
     that is missing (a package installed without its repository) is replaced by a one-row note."""
-    source = Path(__file__).resolve().parents[2] / "benchmarks" / "results"
+    from aslo.environment import REPOSITORY_ROOT
+
+    source = REPOSITORY_ROOT / "benchmarks" / "results"
     written = []
     for name in PORTABILITY_TABLES:
         target = Path(out_dir) / name
