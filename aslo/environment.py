@@ -116,6 +116,30 @@ def git_commit(root=None) -> str:
         return "unknown"
 
 
+def machine_record(device: str | None = None) -> dict:
+    """The machine a computation runs on: host, platform, CPU model and count, torch threads, the
+    CPU capability torch's kernels use, the torch version (and ``device`` when given)."""
+    import socket
+
+    import torch
+
+    record = {"host": socket.gethostname(), "platform": platform.platform(), "processor": cpu_model(),
+              "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+              "cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__}
+    return record if device is None else {**record, "device": str(device)}
+
+
+def invocation_record(command: str | None, started: float, wall_seconds: float, **facts) -> dict:
+    """Provenance of one invocation: command (default: this process's argv), commit, UTC start
+    date, machine (:func:`machine_record`), wall time, then ``facts``."""
+    import datetime
+
+    return {"command": command or " ".join(sys.argv), "commit": git_commit(REPOSITORY_ROOT),
+            "date": datetime.datetime.fromtimestamp(started, datetime.timezone.utc).isoformat(timespec="seconds"),
+            "machine": machine_record(facts.pop("device", None)), "wall_seconds": round(float(wall_seconds), 1),
+            **facts}
+
+
 def installed_versions() -> dict[str, str]:
     """Canonical name -> version of every distribution this Python sees."""
     return {canonical_name(d.metadata["Name"]): d.version for d in importlib.metadata.distributions()

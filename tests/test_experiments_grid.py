@@ -69,6 +69,11 @@ def test_builtin_profiles_load(name):
         assert p.datasets == ("GunPoint",) and p.samples == 30
         assert p.attack["objective_scaling"] == "parent_batch"
         assert p.attack["steps"] * p.attack["lr"] == pytest.approx(0.1)
+    if name == "archive":
+        from aslo.experiments.archive import archive_datasets
+
+        assert p.datasets == archive_datasets() and len(p.datasets) >= 30 and p.samples >= 10
+        assert p.attack == load_profile("default").attack and not p.store_examples
     if name == "paper":
         assert len(p.datasets) == 128 and p.samples == 0 and p.seeds == (0, 1, 2)
         assert p.attack == {"steps": 1000, "lr": 1e-4} and p.training_recipe == "paper"
@@ -157,3 +162,19 @@ def test_missing_and_unknown_profiles(tmp_path):
         load_profile(bad)
     with pytest.raises(ValueError, match="<mem>: key 'models'"):
         parse_profile({"name": "x", "datasets": ["GunPoint"], "models": "inception"}, source="<mem>")
+
+
+def test_archive_share_follows_its_rule():
+    from aslo.data import dataset_summary
+    from aslo.experiments.archive import MAX_LENGTH, MAX_TRAIN_POINTS, archive_candidates, archive_datasets, wheel_datasets
+
+    summary = dataset_summary().set_index("name")
+    share = archive_datasets()
+    for name in share:
+        row = summary.loc[name]
+        assert name in wheel_datasets() and not row["variable_length"] and not row["missing_values"]
+        assert int(row["length"]) <= MAX_LENGTH and row["train"] * int(row["length"]) <= MAX_TRAIN_POINTS
+    left_out = archive_candidates().query("~in_share")
+    assert ((left_out["length"] > MAX_LENGTH) | (left_out["train_points"] > MAX_TRAIN_POINTS)).all()
+    costs = archive_candidates().set_index("name").loc[list(share), "estimated_seconds"]
+    assert costs.is_monotonic_increasing  # cheapest first: a run cut short holds whole datasets

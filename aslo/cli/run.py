@@ -7,6 +7,7 @@ import argparse
 import pandas as pd
 
 from aslo.cli.options import add_device_option, add_store_options
+from aslo.experiments.profiles import PROFILES
 
 # Columns of the short table printed at the end (means over datasets and seeds).
 TABLE_COLUMNS = ("asr", "mean_success_distance", "overall_mean_distance", "close_to_zero", "duration")
@@ -18,7 +19,7 @@ def register(subparsers) -> None:
         "run", help="run a profile's experiment grid (resumable)",
         description="Train the models and run the attack cells of a profile; finished cells are "
                     "skipped, so an interrupted run resumes where it stopped.")
-    p.add_argument("--profile", default="default", help="built-in name (smoke, default, paper) or path to a .toml")
+    p.add_argument("--profile", default="default", help=f"built-in name ({', '.join(PROFILES)}) or path to a .toml")
     p.add_argument("--part", type=int, choices=(1, 2), help="only the cells of Part 1 or Part 2")
     p.add_argument("--datasets", nargs="+", metavar="NAME", help="restrict to these datasets")
     p.add_argument("--models", nargs="+", metavar="NAME", help="restrict to these models")
@@ -27,6 +28,9 @@ def register(subparsers) -> None:
     p.add_argument("--workers", type=_positive_int, metavar="N",
                    help="run cells on a local Dask cluster of N single-threaded worker processes")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run cells on an existing Dask scheduler")
+    p.add_argument("--threads", type=_positive_int, metavar="N",
+                   help="torch CPU threads for a serial run (CPU numbers depend on the count; each "
+                        "cell records it); default: torch's own")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=main)
 
@@ -56,7 +60,7 @@ def main(args: argparse.Namespace) -> int:
     summaries = run_grid(args.profile, part=args.part, datasets=args.datasets, models=args.models,
                          results_dir=args.results_dir, runs_dir=args.runs_dir,
                          progress=not args.no_progress, workers=args.workers,
-                         scheduler=args.scheduler, device=args.device)
+                         scheduler=args.scheduler, device=args.device, threads=args.threads)
     table = summary_table(summaries)
     if table.empty:
         print("no finished cells")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import inspect
 import json
 from typing import Any, Mapping
 
@@ -51,16 +50,6 @@ def resolve_train_config(model: str, overrides: Mapping[str, Any], recipe: str =
     return recipe_train_config(model, recipe, **dict(overrides))
 
 
-def metrics_version() -> str:
-    """Version of the metric definitions: ``aslo.metrics.METRICS_VERSION`` or a hash of its source."""
-    import aslo.metrics as metrics
-
-    declared = getattr(metrics, "METRICS_VERSION", None)
-    if declared is not None:
-        return str(declared)
-    return hashlib.sha256(inspect.getsource(metrics).encode()).hexdigest()[:16]
-
-
 class Backend:
     """The real layers. Subclass and override methods to run the grid on stand-ins."""
 
@@ -73,10 +62,12 @@ class Backend:
         return json_safe(resolve_train_config(model, overrides, recipe))
 
     def code_version(self) -> dict[str, str]:
-        """Versions of code whose change must invalidate stored results."""
+        """Fingerprints of the code whose change must invalidate stored results (see
+        :mod:`aslo.experiments.identity`) and the stored examples' format."""
         from aslo.experiments.examples import EXAMPLES_FORMAT
+        from aslo.experiments.identity import code_fingerprints
 
-        return {"metrics": metrics_version(), "examples": EXAMPLES_FORMAT}
+        return {**code_fingerprints(), "examples": EXAMPLES_FORMAT}
 
     def load_dataset(self, name: str, normalize: bool):
         """A ``UCRDataset`` (needs ``x_test``, ``y_test``)."""

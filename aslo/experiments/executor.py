@@ -6,6 +6,7 @@ pages, so all of them train, reuse checkpoints and take locks the same way.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import platform
@@ -44,6 +45,27 @@ def _versions() -> tuple:
         except md.PackageNotFoundError:
             out[name] = "absent"
     return tuple(out.items())
+
+
+@contextlib.contextmanager
+def torch_threads(threads: int | None):
+    """Run the body with ``threads`` torch threads (None: leave as is), then restore the count."""
+    import torch
+
+    previous = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def torch_thread_count() -> int:
+    """The number of threads torch's CPU kernels use now (CPU results depend on it)."""
+    import torch
+
+    return torch.get_num_threads()
 
 
 def package_versions() -> dict[str, str]:
@@ -159,9 +181,11 @@ class CellExecutor:
             "device": str(p.device),
             "started": started,
             "wall_seconds": wall,
+            "torch_threads": torch_thread_count(),
             "versions": package_versions(),
             "model": {"train_accuracy": accuracy(model_record, "train"),
                       "test_accuracy": accuracy(model_record, "test"), "record": model_record},
         }
-        examples = cell_examples(cell, idx, delta[0], p.normalize) if delta else None
+        # the profile may keep only the compact record (archive evidence: no tensors)
+        examples = cell_examples(cell, idx, delta[0], p.normalize) if delta and p.store_examples else None
         self.store.write(cell, json_safe(summary), records, json_safe(meta), examples)

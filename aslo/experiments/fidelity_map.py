@@ -22,13 +22,8 @@ random choice of stored cells and reports the agreement.
 
 from __future__ import annotations
 
-import contextlib
-import datetime
 import json
 import os
-import platform
-import socket
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,10 +31,10 @@ from typing import Any, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-import torch
 
-from aslo.environment import git_commit
+from aslo.environment import invocation_record
 from aslo.experiments.backend import Backend, canonical_hash, json_safe
+from aslo.experiments.executor import torch_threads
 from aslo.experiments.grid import PART1_ATTACKS, Cell, select_samples
 from aslo.experiments.locks import FileLock
 from aslo.experiments.store import ResultStore
@@ -304,18 +299,6 @@ class MapRunner:
         return counts
 
 
-@contextlib.contextmanager
-def torch_threads(threads: int | None):
-    """Run the body with ``threads`` torch threads (None: leave as is), then restore the count."""
-    previous = torch.get_num_threads()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
-
-
 def run_map(*, evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR, runs_dir: str | os.PathLike = "runs",
             factors: Iterable[str] | None = None, datasets: Iterable[str] | None = None,
             models: Iterable[str] | None = None, device: str = "cpu", progress: bool = True,
@@ -351,24 +334,15 @@ def run_map(*, evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR, runs_dir:
 
 def _write_provenance(evidence: Path, command, started, wall, counts, readings, device) -> None:
     """Write plan.csv, map.csv and append this invocation to provenance.json."""
-    import torch
-
     full = plan()
     full.to_csv(evidence / "plan.csv", index=False, lineterminator="\n")
     table = map_table(evidence)
     table.to_csv(evidence / "map.csv", index=False, lineterminator="\n")
     prov_path = evidence / "provenance.json"
     prov = json.loads(prov_path.read_text()) if prov_path.exists() else {"runs": []}
-    prov["runs"].append({
-        "command": command or " ".join(sys.argv),
-        "commit": git_commit(),
-        "date": datetime.datetime.fromtimestamp(started, datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"host": socket.gethostname(), "platform": platform.platform(),
-                    "processor": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(),
-                    "torch_threads": torch.get_num_threads(), "device": device},
-        "wall_seconds": round(wall, 1), "cells_ran": counts["ran"], "cells_already_stored": counts["done"],
-        "factors": sorted({r.factor for r in readings}),
-    })
+    prov["runs"].append(invocation_record(command, started, wall, device=device, cells_ran=counts["ran"],
+                                          cells_already_stored=counts["done"],
+                                          factors=sorted({r.factor for r in readings})))
     prov["cells_stored"] = int(table["stored"].sum()) if len(table) else 0
     prov["cells_planned"] = int(len(full))
     prov_path.write_text(json.dumps(prov, indent=2) + "\n")

@@ -29,7 +29,7 @@ from aslo.models import MODEL_NAMES, validate_model_name
 from aslo.training import TRAINING_RECIPES
 from aslo.training.device import check_device_name
 
-PROFILES: tuple[str, ...] = ("smoke", "default", "paper")
+PROFILES: tuple[str, ...] = ("smoke", "default", "archive", "paper")
 _SCALAR = (bool, int, float, str)
 
 
@@ -55,6 +55,7 @@ class Profile(Config):
     normalize: bool = True
     device: str = "auto"
     batch_size: int = 0
+    store_examples: bool = True
     attack: Mapping[str, Any] = field(default_factory=dict)
     attack_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     training_recipe: str = "default"
@@ -99,6 +100,7 @@ _TOP_KEYS: dict[str, tuple[type, ...]] = {
     "normalize": (bool,),
     "device": (str,),
     "batch_size": (int,),
+    "store_examples": (bool,),
     "training_recipe": (str,),
     "attack": (dict,),
     "training": (dict,),
@@ -230,6 +232,7 @@ def parse_profile(raw: Mapping[str, Any], source: str = "<profile>") -> Profile:
         normalize=raw.get("normalize", True),
         device=device,
         batch_size=raw.get("batch_size", 0),
+        store_examples=raw.get("store_examples", True),
         attack=attack,
         attack_overrides=attack_over,
         training_recipe=recipe,

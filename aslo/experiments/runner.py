@@ -14,7 +14,8 @@ from typing import Any, Iterable
 import pandas as pd
 
 from aslo.experiments.backend import Backend, canonical_hash
-from aslo.experiments.executor import CellExecutor, progress_bar
+from aslo.environment import invocation_record
+from aslo.experiments.executor import CellExecutor, progress_bar, torch_threads
 from aslo.experiments.grid import Cell, grid_cells
 from aslo.experiments.profiles import Profile, as_profile
 from aslo.experiments.store import CellState, ResultStore
@@ -134,13 +135,18 @@ def run_grid(
     device: str | None = None,
     backend: Backend | None = None,
     wait_poll: float = 1.0,
+    threads: int | None = None,
+    command: str | None = None,
 ) -> pd.DataFrame:
     """Compute every unfinished cell of a profile's grid; return the table of cell summaries.
 
     Finished cells (intact record, same config hash) are skipped, so an interrupted run
     resumes where it stopped; the log says why any other stored cell is recomputed.
     ``workers``/``scheduler`` run cells as Dask tasks; the default is serial and imports no
-    Dask. ``backend`` substitutes the layers (tests).
+    Dask. ``backend`` substitutes the layers (tests). ``threads``: torch threads for a serial
+    run (None: torch's default; CPU numbers depend on it, each cell's meta records it). An
+    invocation that computes cells appends its provenance (``command``, default this process's
+    argv; commit, machine, wall time, cells run) to the store's ``provenance.json``.
     """
     prof = as_profile(profile)
     if device is not None:
@@ -162,12 +168,23 @@ def run_grid(
     if progress:
         print(message, file=sys.stderr, flush=True)
 
-    if pending and (workers or scheduler):
-        from aslo.experiments.distributed import run_cells_dask
+    if not pending:
+        return plan.summaries()
+    started, t0 = time.time(), time.perf_counter()
+    try:
+        if workers or scheduler:
+            from aslo.experiments.distributed import run_cells_dask
 
-        run_cells_dask(plan, pending, runs, backend, workers=workers, scheduler=scheduler, progress=progress)
-    elif pending:
-        run_cells_serially(plan, pending, CellExecutor(prof, plan.store, runs, backend), progress, wait_poll)
+            run_cells_dask(plan, pending, runs, backend, workers=workers, scheduler=scheduler, progress=progress)
+        else:
+            with torch_threads(threads):
+                run_cells_serially(plan, pending, CellExecutor(prof, plan.store, runs, backend), progress, wait_poll)
+    finally:  # an interrupted run still records what it computed
+        ran = sum(plan.store.has(c, plan.hashes[c]) for c in pending)
+        plan.store.append_provenance(invocation_record(
+            command, started, time.perf_counter() - t0, device=prof.device, cells_ran=ran,
+            cells_already_stored=len(plan.cells) - len(pending), cells_planned=len(plan.cells),
+            workers=workers, threads=threads))
     return plan.summaries()
 
 

@@ -39,6 +39,7 @@ from aslo.experiments.locks import HOST, FileLock, pid_alive
 log = logging.getLogger("aslo.experiments")
 
 MARKER = "COMPLETE"
+PROVENANCE_FILE = "provenance.json"
 FILES = ("summary.json", "records.csv", "meta.json")
 _SEED_DIR = re.compile(r"seed(\d+)")
 _TMP_DIR = re.compile(r"\.tmp-(?P<leaf>.+)-(?P<host>[^-]+)-(?P<pid>\d+)-[0-9a-f]{8}")
@@ -66,6 +67,14 @@ def config_differences(old: Any, new: Any, prefix: str = "") -> list[str]:
             out += config_differences(old.get(key, "<absent>"), new.get(key, "<absent>"), name)
         return out
     return [] if old == new else [f"{prefix or 'config'}: {old!r} -> {new!r}"]
+
+
+def _explain(change: str) -> str:
+    """A configuration difference in words where it is a code fingerprint (``code.attacks: ...``)."""
+    key = change.split(":", 1)[0]
+    if key.startswith("code."):
+        return f"the {key[5:]} code changed since ({change})"
+    return change
 
 
 @dataclass(frozen=True)
@@ -138,7 +147,7 @@ class ResultStore:
             return CellState("corrupt", str(exc))
         if config_hash is not None and meta.get("config_hash") != config_hash:
             changed = config_differences(meta.get("config", {}), config) if config is not None else []
-            detail = "; ".join(changed) if changed else "configuration hash differs"
+            detail = "; ".join(_explain(change) for change in changed) if changed else "configuration hash differs"
             return CellState("stale", f"stored with config {meta.get('config_hash')}, now {config_hash}: {detail}")
         return CellState("done", "intact record" + (" of the current configuration" if config_hash else ""))
 
@@ -242,6 +251,29 @@ class ResultStore:
             found.append(Cell(self.root.name, attack_dir.parent.parent.name, attack_dir.parent.name,
                               attack_dir.name, int(match.group(1))))
         return found
+
+    # ---------------------------------------------------------------- provenance
+    @property
+    def provenance_path(self) -> Path:
+        """``provenance.json`` at the store's root: one entry per invocation that computed cells."""
+        return self.root / PROVENANCE_FILE
+
+    def provenance(self) -> list[dict]:
+        """The recorded invocations, oldest first (empty if none)."""
+        try:
+            return json.loads(self.provenance_path.read_text())["runs"]
+        except FileNotFoundError:
+            return []
+        except (ValueError, KeyError) as exc:
+            raise CorruptRecordError(f"{self.provenance_path}: not a provenance file: {exc}") from exc
+
+    def append_provenance(self, record: dict) -> None:
+        """Add one invocation's record (written to a temporary file, then renamed into place)."""
+        runs = self.provenance() + [record]
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self.root / f".{PROVENANCE_FILE}.{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        _write_synced(tmp, (json.dumps({"runs": runs}, indent=2) + "\n").encode())
+        os.replace(tmp, self.provenance_path)
 
     # ---------------------------------------------------------------- writing
     def write(self, cell: Cell, summary: dict, records: pd.DataFrame, meta: dict,

@@ -11,16 +11,14 @@ falls inside the stored interval.
 
 from __future__ import annotations
 
-import datetime
 import json
-import os
-import platform
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
 
-from aslo.environment import REPOSITORY_ROOT, git_commit
+from aslo.environment import REPOSITORY_ROOT, invocation_record
 
 #: Where the committed conclusions live, relative to the repository root (one folder per profile).
 DEFAULT_CONCLUSIONS_DIR = Path("evidence") / "conclusions"
@@ -45,24 +43,15 @@ def save_conclusions(profile, results_dir, out_dir, *, command: str | None = Non
     Provenance: command, commit, date, machine (platform, CPU count, torch threads, CPU
     capability) and the budget sentence. Nothing is computed beyond the bootstrap over stored cells.
     """
-    import torch
-
     from aslo.report.uncertainty import profile_verdicts
 
+    started = time.time()
     intervals, verdicts, budget = profile_verdicts(profile, results_dir, n_boot=n_boot)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     intervals.to_csv(out / INTERVALS_FILE, index=False, lineterminator="\n")
     verdicts.to_csv(out / VERDICTS_FILE, index=False, lineterminator="\n")
-    provenance = {
-        "command": command or " ".join(sys.argv),
-        "commit": git_commit(REPOSITORY_ROOT),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                    "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                    "cpu_capability": torch.backends.cpu.get_cpu_capability(), "torch": torch.__version__},
-        "budget": budget, "n_boot": n_boot,
-    }
+    provenance = {**invocation_record(command, started, time.time() - started), "budget": budget, "n_boot": n_boot}
     (out / PROVENANCE_FILE).write_text(json.dumps(provenance, indent=2) + "\n")
     return out
 

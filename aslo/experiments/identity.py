@@ -1,0 +1,93 @@
+"""The code that decides a cell's numbers, as part of the cell's identity.
+
+A stored cell is reusable only if it was computed by the same code as would compute it now. The
+configuration covers the settings; this module covers the code: for each group in
+:data:`NUMERIC_CODE` a fingerprint of its modules' source with docstrings, comments and blank
+lines removed. So an edit to an attack step, a constant such as ``NORMALIZED_REG_WEIGHT``, a
+model, the training loop, how a dataset is read or normalised, or how the test series are drawn
+makes every cell that depends on it stale (``ResultStore.check`` names the group), while an edit
+to a comment or a docstring, or to code outside these groups, does not.
+
+Conservative by design: a pure refactoring of an attack also makes its cells stale. Trained
+checkpoints are matched by their training configuration alone (see
+:func:`aslo.training.get_trained_model`), so that shipped weights stay loadable; a cell records
+the SHA-256 of the weights it used.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import hashlib
+import importlib.util
+import io
+import tokenize
+from pathlib import Path
+
+#: The groups of modules whose code decides a cell's numbers. A package name covers every module
+#: in its folder. ``data`` leaves out fetching and listing (they never change values that load).
+NUMERIC_CODE: dict[str, tuple[str, ...]] = {
+    "attacks": ("aslo.attacks",),
+    "metrics": ("aslo.metrics", "aslo.robustness"),
+    "models": ("aslo.models",),
+    "training": ("aslo.training",),
+    "data": ("aslo.data.dataset", "aslo.data.loader", "aslo.data.normalize", "aslo.data.raw",
+             "aslo.data.sources", "aslo.data.tsfile", "aslo.data.tsv"),
+    "selection": ("aslo.experiments.grid",),
+}
+
+
+def module_files(name: str) -> list[Path]:
+    """The source files of a module, or of every module of a package (sorted)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise ValueError(f"cannot locate the source of module {name!r}")
+    origin = Path(spec.origin)
+    if spec.submodule_search_locations:  # a package: its whole folder
+        return sorted(origin.parent.glob("*.py"))
+    return [origin]
+
+
+def _docstring_spans(tree: ast.AST) -> list[tuple[int, int, int, int]]:
+    spans = []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            first = node.body[0] if node.body else None
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) \
+                    and isinstance(first.value.value, str):
+                spans.append((first.lineno, first.col_offset, first.end_lineno, first.end_col_offset))
+    return spans
+
+
+def _comment_spans(text: str) -> list[tuple[int, int, int, int]]:
+    tokens = tokenize.generate_tokens(io.StringIO(text).readline)
+    return [(t.start[0], t.start[1], t.end[0], t.end[1]) for t in tokens if t.type == tokenize.COMMENT]
+
+
+def source_fingerprint(text: str) -> str:
+    """SHA-256 (16 hex digits) of Python source without its docstrings, comments and blank lines.
+
+    Works on the text (not on ``ast.dump``, whose form changes between Python versions), so the
+    same file gives the same fingerprint on every supported Python.
+    """
+    lines = text.splitlines()
+    spans = _docstring_spans(ast.parse(text)) + _comment_spans(text)
+    for (l0, c0, l1, c1) in sorted(spans, reverse=True):  # from the end: earlier offsets stay valid
+        lines[l0 - 1:l1] = [lines[l0 - 1][:c0] + lines[l1 - 1][c1:]]
+    kept = [line.rstrip() for line in lines if line.strip()]
+    return hashlib.sha256("\n".join(kept).encode()).hexdigest()[:16]
+
+
+@functools.lru_cache(maxsize=None)
+def group_fingerprint(modules: tuple[str, ...]) -> str:
+    """One fingerprint over the named modules' files (file names and their source fingerprints)."""
+    digest = hashlib.sha256()
+    for name in modules:
+        for path in module_files(name):
+            digest.update(f"{name}:{path.name}:{source_fingerprint(path.read_text(encoding='utf-8'))}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def code_fingerprints() -> dict[str, str]:
+    """The fingerprint of each group of :data:`NUMERIC_CODE`, by group name."""
+    return {group: group_fingerprint(modules) for group, modules in NUMERIC_CODE.items()}
