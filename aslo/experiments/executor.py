@@ -184,7 +184,9 @@ class CellExecutor:
             "torch_threads": torch_thread_count(),
             "versions": package_versions(),
             "model": {"train_accuracy": accuracy(model_record, "train"),
-                      "test_accuracy": accuracy(model_record, "test"), "record": model_record},
+                      "test_accuracy": accuracy(model_record, "test"), "record": model_record,
+                      # which weights: shipped weights with this hash let another machine recompute the cell
+                      "weights_sha256": self.backend.weights_fingerprint(net)},
         }
         # the profile may keep only the compact record (archive evidence: no tensors)
         examples = cell_examples(cell, idx, delta[0], p.normalize) if delta and p.store_examples else None
