@@ -36,6 +36,20 @@ def figure1_data(summaries: pd.DataFrame, attacks=PART2_ATTACKS) -> pd.DataFrame
     return agg
 
 
+def figure1_table(summaries: pd.DataFrame, attacks=PART2_ATTACKS) -> pd.DataFrame:
+    """:func:`figure1_data` for a reader: model, attack, ASR, mean success distance, and the
+    paper's value where its text states one (NaN elsewhere), in columns named in words."""
+    from aslo.report.paper import paper_figure1_points
+
+    data = figure1_data(summaries, attacks)
+    stated = paper_figure1_points()
+    stated = stated[stated["metric"] == "mean_success_distance"].set_index(["model", "attack"])["value"]
+    data["paper"] = [stated.get((m, a), np.nan) for m, a in zip(data["model"], data["attack"])]
+    return data.rename(columns={"asr": "ASR", "mean_success_distance": "mean success distance",
+                                "paper": "paper (text)"})[["model", "attack", "ASR", "mean success distance",
+                                                            "paper (text)"]]
+
+
 def distance_name(summaries: pd.DataFrame, default: str = "L2") -> str:
     """Name the distance of the summaries (their ``distance`` column if present, else ``default``)."""
     if "distance" in summaries.columns and summaries["distance"].nunique() == 1:
@@ -45,12 +59,15 @@ def distance_name(summaries: pd.DataFrame, default: str = "L2") -> str:
 
 
 def plot_figure1(summaries: pd.DataFrame, out_dir=None, *, attacks=PART2_ATTACKS, distance=None,
-                 stem: str = "figure1", dpi: int = 200) -> Figure:
+                 stem: str = "figure1", dpi: int = 200, paper_points: bool = True) -> Figure:
     """Draw Figure 1 and, when ``out_dir`` is given, save ``figure1.png`` (dpi >= 150) and ``.svg``.
 
     Upper panel: ASR; lower panel: mean success distance (named ``distance``, default taken from
     the summaries' ``distance`` column or "L2"); grouped bars per model, one bar per attack.
-    Returns the matplotlib Figure (not registered with pyplot; a notebook displays it by ending a
+    With ``paper_points``, the values the paper states in its text
+    (:func:`aslo.report.paper.paper_figure1_points`) are marked on their bars as black diamonds
+    labelled "paper (text)". Returns the matplotlib Figure (not registered with pyplot; a notebook
+    displays it by ending a
     cell with it). The saved files are at :func:`figure1_paths` ``(out_dir, stem)``.
     """
     if dpi < 150:
@@ -75,6 +92,8 @@ def plot_figure1(summaries: pd.DataFrame, out_dir=None, *, attacks=PART2_ATTACKS
         ax.set_ylabel(label)
         ax.grid(axis="y", linewidth=0.4, alpha=0.6)
         ax.set_axisbelow(True)
+    if paper_points:
+        _mark_paper_points(axes, models, shown, width)
     axes[0].set_ylim(0, 1.05)
     axes[1].set_ylim(bottom=0)
     axes[1].set_xticks(x, models)
@@ -84,6 +103,25 @@ def plot_figure1(summaries: pd.DataFrame, out_dir=None, *, attacks=PART2_ATTACKS
     if out_dir is not None:
         save_figure(fig, out_dir, stem, dpi=dpi)
     return fig
+
+
+def _mark_paper_points(axes, models, shown, width) -> None:
+    """Black diamonds at the paper's stated values, on the bar of the same model and attack."""
+    from aslo.report.paper import paper_figure1_points
+
+    panel = {"asr": axes[0], "mean_success_distance": axes[1]}
+    labelled = False
+    for row in paper_figure1_points().itertuples():
+        if row.model not in models or row.attack not in shown or row.metric not in panel:
+            continue
+        x = models.index(row.model) + (shown.index(row.attack) - (len(shown) - 1) / 2) * width
+        panel[row.metric].plot([x], [row.value], marker="D", color="black", markersize=6, linestyle="none",
+                               label=None if labelled else "paper (text)", zorder=5)
+        panel[row.metric].annotate(f"{row.value:g}", (x, row.value), textcoords="offset points", xytext=(0, 6),
+                                   ha="center", fontsize="x-small")
+        labelled = True
+    if labelled:
+        axes[1].legend(loc="upper right", fontsize="small")
 
 
 def figure1_paths(out_dir, stem: str = "figure1") -> dict[str, Path]:

@@ -10,6 +10,7 @@ import pandas as pd
 from aslo.report.labels import METRICS, MODEL_ORDER, REGULARISERS
 
 PAPER_TABLE1_RESOURCE = "paper_table1.csv"
+PAPER_FIGURE1_RESOURCE = "paper_figure1_text.csv"
 
 
 def paper_table1(long: bool = False) -> pd.DataFrame:
@@ -33,6 +34,21 @@ def paper_table1(long: bool = False) -> pd.DataFrame:
     wide = wide.reindex(index=order, columns=list(REGULARISERS)).astype(float)
     wide.attrs["notes"] = sorted({n for n in rows["note"] if n})
     return wide
+
+
+def paper_figure1_points() -> pd.DataFrame:
+    """The Figure 1 values the paper states in its text: columns model, attack, metric, value.
+
+    The figure prints no numbers; its text gives Inception's mean success distance for GM_PGD
+    (1.24) and AS_GM_PGD (0.54). Models use the paper's labels, attacks the registry's names.
+    """
+    with resources.files("aslo.resources").joinpath(PAPER_FIGURE1_RESOURCE).open("r", encoding="utf-8") as fh:
+        rows = pd.read_csv(fh, comment="#")
+    unknown = sorted(set(rows["model"]) - set(MODEL_ORDER))
+    if unknown or list(rows.columns) != ["model", "attack", "metric", "value"]:
+        raise ValueError(f"{PAPER_FIGURE1_RESOURCE}: expected columns model, attack, metric, value and the "
+                         f"paper's model labels (unknown: {unknown})")
+    return rows
 
 
 def compare_with_paper(table: pd.DataFrame) -> pd.DataFrame:

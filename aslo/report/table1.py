@@ -10,6 +10,7 @@ import pandas as pd
 
 from aslo.report.aggregate import aggregate, validate_summaries
 from aslo.report.labels import METRIC_COLUMNS, METRICS, MODEL_ORDER, PART1_COLUMNS, REGULARISERS
+from aslo.report.tables import TABLE_CLASS
 
 AGGREGATION = (
     "each cell is the mean over datasets of the per-dataset mean over seeds "
@@ -84,10 +85,15 @@ def table1_markdown(table: pd.DataFrame, digits: int = 2) -> str:
     return "\n".join(lines) + "\n"
 
 
-def table1_html(table: pd.DataFrame, digits: int = 2) -> str:
-    """Render Table 1 as a standalone HTML table (model cells span their metric rows)."""
+def table1_html(table: pd.DataFrame, digits: int = 2, paper: pd.DataFrame | None = None) -> str:
+    """Render Table 1 as an HTML table laid out as the paper prints it (model cells span their
+    metric rows). With ``paper`` (:func:`aslo.report.paper.paper_table1`), every cell also shows
+    the paper's value and our difference from it beneath ours."""
     _check_table(table)
-    out = ['<table class="aslo-table1">', "<thead><tr><th>Model</th><th>Metric</th>"]
+    out = [f'<table class="{TABLE_CLASS} aslo-table1">']
+    if paper is not None:
+        out.append("<caption>Ours, with the paper's value and our difference (ours - paper) beneath</caption>")
+    out.append("<thead><tr><th>Model</th><th>Metric</th>")
     out += [f"<th>{html.escape(c)}</th>" for c in REGULARISERS]
     out.append("</tr></thead><tbody>")
     for model in table.index.get_level_values("model").unique():
@@ -96,8 +102,14 @@ def table1_html(table: pd.DataFrame, digits: int = 2) -> str:
             out.append("<tr>")
             if i == 0:
                 out.append(f'<th rowspan="{len(block)}">{html.escape(model)}</th>')
-            out.append(f"<td>{html.escape(metric)}</td>")
-            out += [f'<td style="text-align:right">{format_value(row[c], digits)}</td>' for c in REGULARISERS]
+            out.append(f'<td class="text">{html.escape(metric)}</td>')
+            for column in REGULARISERS:
+                cell = format_value(row[column], digits)
+                if paper is not None:
+                    theirs = paper.loc[(model, metric), column] if (model, metric) in paper.index else np.nan
+                    gap = "" if pd.isna(theirs) or pd.isna(row[column]) else f" ({row[column] - theirs:+.{digits}f})"
+                    cell += f'<span class="paper">paper {format_value(theirs, digits)}{gap}</span>'
+                out.append(f'<td class="num">{cell}</td>')
             out.append("</tr>")
     out.append("</tbody></table>")
     return "\n".join(out) + "\n"
