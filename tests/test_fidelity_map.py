@@ -163,3 +163,12 @@ def test_cli_recheck_reports_a_clear_error(tmp_path, capsys):
     assert "--threads must be a positive integer" in capsys.readouterr().err
     assert main(["map", "--evidence-dir", str(tmp_path), "--factors", "nonsense", "--no-progress"]) == 2
     assert "no reading has a factor" in capsys.readouterr().err
+
+
+def test_readings_are_named_in_words():
+    words = {r.reading_id: r.words() for r in fm.map_readings()}
+    assert words["lambda=0.00064@paper"] == "lambda 6.4e-4 per series, 1000 steps x 1e-4"
+    assert words["default=parent_batch@mid"] == "lambda 6.4e-4 per series, 200 steps x 5e-4"
+    assert words["lambda=1e-05"] == "lambda 1e-5 per series, 50 steps x 2e-3"
+    assert words["sigma0=0.1"].endswith(", sigma0 0.1") and words["amsgrad=off"].endswith("AMSGrad off")
+    assert len(set(words.values())) == len(words)  # every reading has its own name

@@ -68,6 +68,14 @@ PAPER_BUDGET_LAMBDAS = (1e-5, 6.4e-4, 1e-2)
 ASL0_FIELDS = ("sigma0", "eta_d", "eta_i", "j_star", "improvement")
 
 
+def short_number(value: float) -> str:
+    """A small positive number as a reader writes it: 6.4e-4, 1e-5, 0.1."""
+    if value >= 0.01:
+        return f"{value:g}"
+    mantissa, exponent = f"{value:.1e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
 @dataclass(frozen=True)
 class Reading:
     """One reading of the open choices (see the module docstring); ``factor`` names what varies."""
@@ -94,6 +102,17 @@ class Reading:
     def effective_lambda(self) -> float:
         """The per-sample coefficient next to an unscaled per-sample loss."""
         return self.reg_coef * (64 if self.objective_scaling == "parent_batch" else 1)
+
+    def words(self) -> str:
+        """The reading named for a reader, e.g. "lambda 6.4e-4 per series, 1000 steps x 1e-4";
+        a one-factor reading adds the factor that differs from the centre."""
+        budget = BUDGETS[self.budget]
+        text = f"lambda {short_number(self.effective_lambda)} per series, {budget['steps']} steps x {short_number(budget['lr'])}"
+        extra = {"loss": "CW loss read as the parent's cross-entropy", "sigma0": f"sigma0 {self.sigma0:g}",
+                 "eta": f"eta_d / eta_i {self.eta_d:g} / {self.eta_i:g}", "j_star": f"J* {self.j_star.replace('_', ' ')}",
+                 "improvement": f"improvement rule '{self.improvement.replace('_', ' ')}'",
+                 "amsgrad": "AMSGrad off" if not self.amsgrad else "AMSGrad on"}.get(self.factor)
+        return text + (f", {extra}" if extra else "")
 
     def lambda_reading(self) -> str:
         """The lambda reading in words."""
