@@ -1,0 +1,117 @@
+"""The archive share for the book: per-dataset effects, where the regularisers act, the models'
+accuracy against the published numbers.
+
+Verdicts over the archive come from the same bootstrap as everywhere (datasets as strata, see
+:mod:`aslo.report.uncertainty`). This module adds what a reader needs to see the archive dataset
+by dataset: per-dataset *point estimates* of each claim (never verdicts: 10 series per dataset
+decide little), and whether the regulariser changes anything at all on a dataset (:data:`ACTS_RULE`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+
+from aslo.report.aggregate import validate_summaries
+from aslo.report.claims import (DOES_NOT_FAVOUR, FAVOURS, NOT_EVALUATED, ClaimRules, claim_by_label, point_estimates,
+                                point_summary)
+from aslo.report.labels import MODEL_ORDER
+
+
+def acts_rule(rules: ClaimRules | None = None) -> str:
+    """When the regulariser *acts* on a (dataset, model), in words."""
+    rules = rules or ClaimRules()
+    return (f"AS_CW's mean success distance differs from CW's by at least {rules.min_reduction:.0%}, or its mean "
+            f"close-to-0 count by at least {rules.far_margin:g}")
+
+
+#: The rule in words with the default tolerances.
+ACTS_RULE = acts_rule()
+
+
+def regulariser_acts(summaries: pd.DataFrame, rules: ClaimRules | None = None) -> pd.DataFrame:
+    """Per (dataset, model): AS_CW against CW, ``distance_change`` (MSD ratio - 1),
+    ``close_to_zero_change`` (difference of counts) and ``acts`` (:data:`ACTS_RULE`); NaN/False
+    where a cell is missing or no series succeeded."""
+    rules = rules or ClaimRules()
+    frame = validate_summaries(summaries, ("mean_success_distance", "close_to_zero"))
+    per = frame.groupby(["dataset", "model_label", "attack"], sort=False)[["mean_success_distance", "close_to_zero"]].mean()
+    rows = []
+    for (dataset, model), _ in frame.groupby(["dataset", "model_label"], sort=False):
+        try:
+            a, b = per.loc[(dataset, model, "AS_CW")], per.loc[(dataset, model, "CW")]
+        except KeyError:
+            a = b = pd.Series({"mean_success_distance": np.nan, "close_to_zero": np.nan})
+        with np.errstate(divide="ignore", invalid="ignore"):
+            distance = a["mean_success_distance"] / b["mean_success_distance"] - 1.0
+        close = a["close_to_zero"] - b["close_to_zero"]
+        acts = bool((np.isfinite(distance) and abs(distance) >= rules.min_reduction)
+                    or (np.isfinite(close) and abs(close) >= rules.far_margin))
+        rows.append(dict(dataset=dataset, model=model, distance_change=distance, close_to_zero_change=close, acts=acts))
+    return pd.DataFrame(rows)
+
+
+def per_dataset_claims(summaries: pd.DataFrame, rules: ClaimRules | None = None) -> pd.DataFrame:
+    """Per (dataset, claim, model): the claim's combined point estimate on that dataset alone
+    (``favours`` / ``does not favour`` / ``not evaluated``), from the claims' single definitions."""
+    frame = validate_summaries(summaries, ("asr", "mean_success_distance", "close_to_zero"))
+    parts = []
+    for dataset, sub in frame.groupby("dataset", sort=False):
+        summary = point_summary(point_estimates(sub, rules))
+        summary.insert(0, "dataset", dataset)
+        parts.append(summary[["dataset", "claim", "model", "point_estimate"]])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["dataset", "claim", "model", "point_estimate"])
+
+
+def dataset_shares(claims: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:
+    """Per model: on how many datasets the regulariser acts, and on how many each claim's point
+    estimate favours it (of the datasets where it could be evaluated), as ``k of n`` and a share."""
+    rows = []
+    for model, sub in acts.groupby("model", sort=False):
+        rows.append(dict(question="the regulariser acts", model=model, datasets=int(sub["acts"].sum()), of=len(sub)))
+    for (claim, model), sub in claims.groupby(["claim", "model"], sort=False):
+        evaluated = sub[sub["point_estimate"] != NOT_EVALUATED]
+        rows.append(dict(question=f"{claim_by_label(claim).id} favoured", model=model,
+                         datasets=int((evaluated["point_estimate"] == FAVOURS).sum()), of=len(evaluated)))
+    table = pd.DataFrame(rows)
+    table["share"] = table["datasets"] / table["of"].replace(0, np.nan)
+    questions = {q: i for i, q in enumerate(dict.fromkeys(table["question"]))}  # acts first, claims in order
+    models = {m: i for i, m in enumerate(MODEL_ORDER)}
+    key = table["question"].map(questions) * 100 + table["model"].map(models).fillna(99)
+    return table.assign(_key=key).sort_values("_key", kind="stable").drop(columns="_key").reset_index(drop=True)
+
+
+_STATES = {DOES_NOT_FAVOUR: 0, NOT_EVALUATED: 1, FAVOURS: 2}
+
+
+def effects_figure(claims: pd.DataFrame, acts: pd.DataFrame, width: float = 7.0) -> Figure:
+    """One panel per question (the regulariser acts, then each claim), datasets as rows and models
+    as columns: green where the regulariser acts / the claim's point estimate favours it, red
+    where it does not, grey where it could not be evaluated. ``width`` in inches."""
+    datasets = list(dict.fromkeys(acts["dataset"]))
+    models = [m for m in MODEL_ORDER if m in set(acts["model"])]
+    questions = ["regulariser acts"] + [c for c in dict.fromkeys(claims["claim"])]
+    fig = Figure(figsize=(width, 1.2 + 0.19 * len(datasets)), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(questions), sharey=True))
+    cmap = ListedColormap(["#e57373", "#d6d6d6", "#66bb6a"])
+    for ax, question in zip(axes, questions):
+        grid = np.full((len(datasets), len(models)), 1.0)
+        if question == "regulariser acts":
+            table = acts.pivot(index="dataset", columns="model", values="acts").reindex(index=datasets, columns=models)
+            grid = np.where(table.isna(), 1.0, np.where(table.fillna(False).astype(bool), 2.0, 0.0))
+            title = "regulariser\nacts"
+        else:
+            sub = claims[claims["claim"] == question]
+            table = sub.pivot(index="dataset", columns="model", values="point_estimate").reindex(index=datasets, columns=models)
+            grid = table.fillna(NOT_EVALUATED).replace(_STATES).to_numpy(dtype=float)
+            title = claim_by_label(question).id
+        ax.imshow(grid, cmap=cmap, vmin=0, vmax=2, aspect="auto", interpolation="nearest")
+        ax.set_xticks(range(len(models)), [m[:4] for m in models], rotation=90, fontsize=7.5)
+        ax.set_yticks(range(len(datasets)), datasets, fontsize=7.5)
+        ax.set_title(title, fontsize=8.5)
+        ax.tick_params(length=0)
+    fig.suptitle("Per dataset (point estimates): green = acts / favours, red = does not, grey = not evaluated",
+                 fontsize=8.5)
+    return fig
