@@ -92,13 +92,19 @@ class TrainedModels:
     """The datasets and trained models of a profile, loaded once (the last one kept in memory).
 
     A model is trained, or its matching checkpoint loaded, under a lock in the runs folder, so
-    two runners or workers never train the same model at once.
+    two runners or workers never train the same model at once. ``shipped_only``: ``runs_dir`` is
+    a read-only folder of shipped weights; models come only from there (FileNotFoundError when
+    one is missing), nothing is trained or locked.
     """
 
     def __init__(self, profile: Profile, runs_dir: str | Path, backend: Backend | None = None,
-                 progress: bool = False):
+                 progress: bool = False, shipped_only: bool = False):
         self.profile, self.runs_dir, self.backend = profile, Path(runs_dir), backend or Backend()
-        self.progress = progress
+        self.progress, self.shipped_only = progress, shipped_only
+        if shipped_only and (profile.training_recipe != "default" or profile.training
+                             or profile.training_overrides):
+            raise ValueError(f"profile {profile.name}: shipped weights are of the default training recipe without "
+                             "overrides; this profile trains otherwise")
         self._dataset: tuple[str, Any] | None = None
         self._model: tuple[tuple[str, str], Any, dict] | None = None
 
@@ -116,6 +122,11 @@ class TrainedModels:
             self._model = None
             p = self.profile
             data = self.dataset(dataset)
+            if self.shipped_only:
+                net, record = self.backend.shipped_model(data, model, seed=p.train_seed, models_dir=str(self.runs_dir),
+                                                         device=p.device)
+                self._model = (key, net, record)
+                return net, record
             with FileLock(self.runs_dir / ".locks" / f"{dataset}__{model}__seed{p.train_seed}.lock"):
                 net, record = self.backend.trained_model(
                     data, model, p.training_kwargs(model), seed=p.train_seed, runs_dir=str(self.runs_dir),
@@ -128,9 +139,9 @@ class CellExecutor:
     """Computes cells into a store: claims a cell's lock, re-checks the store, runs, writes."""
 
     def __init__(self, profile: Profile, store: ResultStore, runs_dir: str | Path,
-                 backend: Backend | None = None, progress: bool = False):
+                 backend: Backend | None = None, progress: bool = False, shipped_only: bool = False):
         self.profile, self.store = profile, store
-        self.models = TrainedModels(profile, runs_dir, backend, progress)
+        self.models = TrainedModels(profile, runs_dir, backend, progress, shipped_only)
         self.backend, self.progress = self.models.backend, progress
 
     def execute(self, cell: Cell, config: dict[str, Any], config_hash: str) -> str:
@@ -153,6 +164,10 @@ class CellExecutor:
 
     def compute(self, cell: Cell, config: dict[str, Any], config_hash: str) -> None:
         """Attack the cell's seeded test subset and store the summary, records and meta."""
+        self.store.write(cell, *self.attack(cell, config, config_hash))
+
+    def attack(self, cell: Cell, config: dict[str, Any], config_hash: str) -> tuple[dict, pd.DataFrame, dict, bytes | None]:
+        """Attack the cell's seeded test subset; return (summary, records, meta, examples) unwritten."""
         p = self.profile
         data = self.models.dataset(cell.dataset)
         net, model_record = self.models.model(cell.dataset, cell.model)
@@ -190,4 +205,4 @@ class CellExecutor:
         }
         # the profile may keep only the compact record (archive evidence: no tensors)
         examples = cell_examples(cell, idx, delta[0], p.normalize) if delta and p.store_examples else None
-        self.store.write(cell, json_safe(summary), records, json_safe(meta), examples)
+        return json_safe(summary), records, json_safe(meta), examples

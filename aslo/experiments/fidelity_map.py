@@ -35,6 +35,7 @@ import pandas as pd
 from aslo.environment import invocation_record
 from aslo.experiments.backend import Backend, canonical_hash, json_safe
 from aslo.experiments.executor import torch_threads
+from aslo.experiments.recheck import RECHECK_METRICS, RECHECK_TOLERANCE, RecheckTolerance, compare_records
 from aslo.experiments.grid import PART1_ATTACKS, Cell, select_samples
 from aslo.experiments.locks import FileLock
 from aslo.experiments.store import ResultStore
@@ -418,39 +419,11 @@ def map_records(evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR, reading:
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
-#: The summary values the recheck reports beside its per-series comparison.
-RECHECK_METRICS = ("asr", "mean_success_distance", "close_to_zero", "mean_l0")
 #: The committed weights of the models whose map cells can be recomputed anywhere (a checkpoint
 #: folder in the layout of ``runs/``; written by ``aslo map --runs-dir evidence/models``).
 DEFAULT_MODELS_DIR = Path("evidence") / "models"
 
 
-@dataclass(frozen=True)
-class RecheckTolerance:
-    """When a cell recomputed from the same weights agrees with the stored one.
-
-    The same machine and thread count give identical records. Another thread count or CPU sums
-    in another order; over 50-200 Adam steps a difference in the last bits can move a series
-    that sits on the decision boundary to the other side, and moves the others' distances a
-    little. Measured (``benchmarks/recheck_tolerance.py``, results in
-    ``benchmarks/results/recheck_tolerance.md``): over 40 cells (800 series) under one and two
-    threads, an AVX2 cap and a baseline instruction set, no series changed success and the
-    largest relative change of a series' L2 was 0.23 % (AS_CW, whose adaptive sigma makes
-    discrete decisions; the median change was 4e-6). The bounds leave a margin of 20 over that.
-    A cell agrees when at most ``success_flips`` of its series change success and every series
-    that succeeds both times has an L2 within ``l2_rtol`` (relative) of its stored value.
-    """
-
-    success_flips: int = 1
-    l2_rtol: float = 0.05
-
-    def text(self) -> str:
-        """The rule in words."""
-        return (f"at most {self.success_flips} series changes success, and every series that succeeds both "
-                f"times keeps its L2 within {self.l2_rtol:.0%}")
-
-
-RECHECK_TOLERANCE = RecheckTolerance()
 
 
 def shipped_fingerprints(frame: pd.DataFrame, runner: "MapRunner") -> dict[tuple[str, str], str | None]:
@@ -552,18 +525,8 @@ def _recheck_cell(store: ResultStore, runner: "MapRunner", row, tolerance: Reche
     """Recompute one stored map cell; compare it series by series with the stored records."""
     stored = store.read(Cell(MAP_NAME, row.dataset, row.model, row.cell, MAP_SEED))
     fresh, records, _ = runner.compute(row.dataset, row.model, row.attack, json.loads(row.overrides))
-    old = stored.records.set_index("test_index").loc[records["test_index"]]
-    new = records.set_index("test_index")
-    numeric = [c for c in new.columns if c in old.columns and pd.api.types.is_numeric_dtype(new[c])]
-    identical = bool(all(np.array_equal(old[c].to_numpy(), new[c].to_numpy(), equal_nan=True) for c in numeric))
-    ok_old, ok_new = old["success"].astype(bool).to_numpy(), new["success"].astype(bool).to_numpy()
-    both = ok_old & ok_new
-    l2_old, l2_new = old["l2"].to_numpy()[both], new["l2"].to_numpy()[both]
-    rel = float(np.max(np.abs(l2_new - l2_old) / np.maximum(np.abs(l2_old), 1e-12))) if both.any() else 0.0
-    changed = int((ok_old != ok_new).sum())
     out = dict(dataset=row.dataset, model=row.model, attack=row.attack, cell=row.cell, steps=row.steps,
-               series=len(new), identical=identical, success_changed=changed, l2_max_rel_diff=rel,
-               agree=bool(changed <= tolerance.success_flips and rel <= tolerance.l2_rtol))
+               **compare_records(stored.records, records, tolerance))
     for metric in RECHECK_METRICS:
         out[f"{metric}_stored"] = float(stored.summary[metric])
         out[f"{metric}_now"] = float(fresh[metric])
