@@ -41,6 +41,9 @@ def test_grid_cells_recomputed_from_shipped_weights(tmp_path):
     with pytest.raises(ValueError, match="only 0 stored cells"):  # no weights shipped yet
         recheck_grid_cells(path, tmp_path / "res", shipped, n=3, backend=TinyBackend())
     (shipped / "shipped").write_text("")
+    for dataset in ("GunPoint", "Coffee"):
+        for model in ("inception", "lstmfcn"):
+            (shipped / dataset / model).mkdir(parents=True)
     check = recheck_grid_cells(path, tmp_path / "res", shipped, n=3, seed=4, backend=TinyBackend())
     assert len(check) == 3 and check["identical"].all() and check["agree"].all() and check["current_identity"].all()
     again = recheck_grid_cells(path, tmp_path / "res", shipped, n=3, seed=4, backend=TinyBackend())
@@ -54,3 +57,9 @@ def test_grid_cells_recomputed_from_shipped_weights(tmp_path):
         recheck_grid_cells(path, tmp_path / "res", shipped, n=3, backend=TinyBackend(shift=3.0))
     only = recheck_grid_cells(path, tmp_path / "res", shipped, n=2, datasets=["Coffee"], backend=TinyBackend())
     assert set(only["dataset"]) == {"Coffee"}
+    # only (dataset, model) pairs with a shipped folder are drawn
+    for model in ("inception", "lstmfcn"):
+        (shipped / "GunPoint" / model).rmdir()
+    (shipped / "Coffee" / "inception").rmdir()
+    pool = recheck_grid_cells(path, tmp_path / "res", shipped, n=7, backend=TinyBackend())
+    assert set(zip(pool["dataset"], pool["model"])) == {("Coffee", "lstmfcn")}

@@ -95,6 +95,8 @@ def recheck_grid_cells(profile, results_dir, models_dir, *, n: int = 3, seed: in
         if plan.store.check(cell).state != "done":
             continue
         key = (cell.dataset, cell.model)
+        if not (Path(models_dir) / cell.dataset / cell.model).is_dir():
+            continue  # nothing shipped for it: its dataset need not even be installed
         if key not in shipped:
             try:
                 shipped[key] = backend.weights_fingerprint(executor.models.model(*key)[0])
