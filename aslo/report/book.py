@@ -18,6 +18,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pandas as pd
+
 NOTEBOOKS = ("01_method", "02_models", "03_part1_table1", "04_part2_figure1", "05_paper_vs_ours",
              "07_where_claims_hold", "06_beyond")
 # The kernel papermill starts: this Python, whatever "python3" kernel the user has registered.
@@ -202,6 +204,35 @@ def recheck_map_cells(out_dir: Path, *, progress: bool = True, n: int = RECHECK_
     return path
 
 
+#: The committed archive store (``aslo run --profile archive --results-dir evidence``).
+ARCHIVE_EVIDENCE = Path("evidence")
+
+
+def recheck_archive_cells(out_dir: Path, *, progress: bool = True, n: int = RECHECK_CELLS, seed: int = 0) -> Path:
+    """Recompute a seeded choice of committed archive cells from the committed weights
+    (``evidence/models``: the archive reused them where they fit) and write the agreement to
+    ``<out_dir>/archive_recheck.csv``; an empty file when no committed archive cell came from
+    shipped weights yet. Nothing is trained or written elsewhere."""
+    from aslo.environment import REPOSITORY_ROOT as repo
+    from aslo.experiments import fidelity_map
+    from aslo.experiments.recheck import recheck_grid_cells
+
+    path = Path(out_dir) / "archive_recheck.csv"
+    path.unlink(missing_ok=True)
+    try:
+        table = recheck_grid_cells("archive", repo / ARCHIVE_EVIDENCE, repo / fidelity_map.DEFAULT_MODELS_DIR,
+                                   n=n, seed=seed, progress=progress)
+    except ValueError as exc:  # too few cells from shipped weights (yet)
+        if progress:
+            print(f"  archive recheck skipped: {exc}", file=sys.stderr, flush=True)
+        table = pd.DataFrame()
+    table.to_csv(path, index=False)
+    if progress and not table.empty:
+        print(f"  archive: {int(table['agree'].sum())} of {len(table)} recomputed cells agree with the stored ones "
+              f"({int(table['identical'].sum())} identical)", file=sys.stderr, flush=True)
+    return path
+
+
 def _phase(number: int, total: int, text: str, progress: bool) -> None:
     if progress:
         print(f"[{number}/{total}] {text}", file=sys.stderr, flush=True)
@@ -233,9 +264,11 @@ def make_book(profile: str, *, root=".", execute: bool = True, results_dir=None,
         _phase(2, total, f"running the attack grid into {results_dir} (finished cells are skipped)", progress)
         run_grid(prof, results_dir=results_dir, runs_dir=runs_dir, progress=progress)
         paths["outputs"].mkdir(parents=True, exist_ok=True)
-        _phase(3, total, f"rechecking the committed evidence: {RECHECK_CELLS} seeded map cells recomputed from "
-                         "the committed weights; this run's conclusions against the stored ones", progress)
+        _phase(3, total, f"rechecking the committed evidence: {RECHECK_CELLS} seeded map cells and {RECHECK_CELLS} "
+                         "archive cells recomputed from the committed weights; this run's conclusions against the "
+                         "stored ones", progress)
         recheck_map_cells(paths["outputs"], progress=progress)
+        recheck_archive_cells(paths["outputs"], progress=progress)
         recheck_conclusions(prof, results_dir, paths["outputs"], progress=progress)
         _phase(4, total, f"executing {len(NOTEBOOKS)} notebooks into {paths['executed']}", progress)
         write_profile_facts(paths["outputs"])
