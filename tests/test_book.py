@@ -122,10 +122,12 @@ def test_book_end_to_end(built_book):
     assert images and all((figure_page.parent / src).resolve().is_file() for src in images), images
     outputs = root / "book" / "executed" / "outputs"
     for produced in ("table1.csv", "table1.md", "table1.html", "figure1.png", "figure1.svg", "claims.csv",
-                     "paper_claims.csv", "paper_comparison.csv", "accuracy.csv", "attack_defaults.csv"):
+                     "claim_intervals.csv", "coverage.md", "paper_claims.csv", "paper_comparison.csv", "accuracy.csv", "attack_defaults.csv"):
         assert (outputs / produced).is_file(), produced
     deviations = (html / "book" / "deviations.html").read_text()
-    assert "reproduced" in deviations and "LSTMFCN" in deviations
+    # one vocabulary: interval verdicts for our numbers, point estimates for the paper's own Table 1
+    assert re.search(r"\b(supported|contradicted|inconclusive)\b", deviations) and "LSTMFCN" in deviations
+    assert "favours" in deviations
     method = (html / "book" / "method.html").read_text()
     assert "sigma0" in method and "AS_CW" in method
 
@@ -248,16 +250,17 @@ def test_prepare_for_reader_tags_cells_and_drops_stderr(tmp_path):
 
 
 def test_notebooks_only_read_stored_results(tmp_path, monkeypatch):
-    """A page never computes the grid: with cells missing, it stops and names the command."""
-    from aslo.report.notebook import MissingResultsError, setup_notebook, stored_results
+    """A page never computes the grid: with no cell stored, it stops and names the command."""
+    from aslo.report.notebook import setup_notebook
+    from aslo.report.stored import MissingResultsError, read_results
 
     monkeypatch.setenv("TQDM_DISABLE", "0")  # setup_notebook quiets tqdm: restored after the test
 
     context = setup_notebook("smoke", results_dir=tmp_path / "empty", runs_dir=tmp_path / "runs",
                              output_dir=tmp_path / "out")
     with pytest.raises(MissingResultsError, match="aslo run --profile smoke"):
-        stored_results(context, part=1)
+        read_results(context.profile, context.results_dir, part=1)
     assert "steps at lr" in context.budget() and "ItalyPowerDemand" in context.budget()
     for name in ("03_part1_table1", "04_part2_figure1", "05_paper_vs_ours"):
         source = "".join(c.source for c in nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4).cells)
-        assert "run_grid" not in source and "stored_results(" in source, name
+        assert "run_grid" not in source and "read_results(" in source and "coverage_note()" in source, name

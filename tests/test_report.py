@@ -12,8 +12,9 @@ from aslo.report import (
     ClaimRules,
     build_table1,
     compare_with_paper,
-    evaluate_claims,
-    evaluate_paper_claims,
+    paper_point_estimates,
+    point_estimates,
+    point_summary,
     figure1_data,
     figure1_paths,
     paper_table1,
@@ -137,15 +138,20 @@ def test_compare_with_paper():
         compare_with_paper(pd.DataFrame({"ASL0": [1.0]}))
 
 
+def _points(frame):
+    """(claim id, model) -> point estimate of a point_summary frame."""
+    return {(c.split(":")[0], m): p for c, m, p in zip(frame["claim"], frame["model"], frame["point_estimate"])}
+
+
 def test_paper_claims_follow_the_numbers():
-    verdicts = evaluate_paper_claims().set_index(["model", "claim"])["verdict"]
+    points = _points(point_summary(paper_point_estimates()))
+    assert {c for c, _ in points} == {"C1", "C2", "C3"}  # C4 needs Figure 1, which prints no numbers
     # MACNN: ASL0's ASR 0.40 vs 0.57/0.58 for L2/none; its success distance ties L1 (0.16).
-    assert verdicts[("MACNN", "1: ASL0 keeps ASR close to L1, L2 and no regulariser")] == "not reproduced"
-    assert verdicts[("MACNN", "2: ASL0 lowers the mean success distance")] == "not reproduced"
-    assert (verdicts.drop(index="MACNN", level="model") == "reproduced").all()
+    assert points[("C1", "MACNN")] == points[("C2", "MACNN")] == "does not favour"
+    assert all(p == "favours" for (c, m), p in points.items() if m != "MACNN")
     # A stricter tolerance flips LSTMFCN (0.68 vs 0.73): the rule depends on its stated tolerance.
-    strict = evaluate_paper_claims(ClaimRules(asr_tolerance=0.01)).set_index(["model", "claim"])["verdict"]
-    assert strict[("LSTMFCN", "1: ASL0 keeps ASR close to L1, L2 and no regulariser")] == "not reproduced"
+    strict = _points(point_summary(paper_point_estimates(ClaimRules(asr_tolerance=0.01))))
+    assert strict[("C1", "LSTMFCN")] == "does not favour"
 
 
 def _claims_frame(values):
@@ -162,39 +168,51 @@ ASR_MSD = {"AS_CW": (0.80, 0.5), "CW_L1": (0.82, 0.6), "CW_L2": (0.83, 0.7), "CW
            "GM_PGD": (0.9, 1.2), "GM_PGD_L2": (0.9, 1.1), "AS_GM_PGD": (0.7, 0.5)}
 
 
-def test_evaluate_claims_verdicts_from_numbers():
+def test_point_estimates_from_numbers():
     zeros = {"AS_CW": 20.0, "CW_L1": 30.0, "CW_L2": 1.0, "CW": 2.5, "GM_PGD": 0, "GM_PGD_L2": 0, "AS_GM_PGD": 9}
-    claims = evaluate_claims(_claims_frame(zeros))
-    assert list(claims.columns) == ["claim", "model", "verdict", "numbers", "rule"]
-    verdict = dict(zip(claims["claim"].str[:1] + claims["rule"].str.contains("GM_PGD").map({True: "g", False: ""}),
-                       claims["verdict"]))
-    assert verdict["1"] == "reproduced"            # 0.80 within 0.05 of 0.82, 0.83, 0.84
-    assert verdict["2"] == "reproduced"            # 0.5 < 0.6, 0.7, 0.8
-    assert verdict["3"] == "not reproduced"        # 20 < 10 x 2.5
-    assert verdict["4g"] == "not reproduced"       # distance lower but ASR drops by 0.2
-    assert verdict["4"] == "reproduced"            # AS_CW vs CW: 0.5 < 0.8, ASR gap 0.04
-    assert verdict["5"] == "reproduced"            # AS_CW vs CW_L2: 0.5 <= 0.95 x 0.7, ASR gap 0.03
-    assert verdict["5g"] == "not reproduced"       # AS_GM_PGD vs GM_PGD_L2: ASR drops by 0.2
-    assert "0.8" in claims.loc[0, "numbers"] and "0.05" in claims.loc[0, "rule"]
+    estimates = point_estimates(_claims_frame(zeros))
+    assert list(estimates.columns) == ["claim", "model", "a", "b", "estimate", "margin", "point_estimate", "numbers",
+                                       "rule"]
+    each = {(c.split(":")[0], b): p for c, b, p in zip(estimates["claim"], estimates["b"], estimates["point_estimate"])}
+    assert each[("C1", "CW")] == "favours"              # 0.80 within 0.05 of 0.82, 0.83, 0.84
+    assert each[("C2", "CW_L1")] == "favours"           # 0.5 < 0.95 x 0.6
+    assert each[("C3", "CW")] == "does not favour"      # 20 < 10 x 2.5
+    assert each[("C3", "CW_L2")] == "favours"           # 20 >= 10 x 1 and 19 more
+    assert each[("C4", "GM_PGD")] == "does not favour"  # distance lower but ASR drops by 0.2
+    assert each[("C4", "CW")] == "favours"              # AS_CW vs CW: 0.5 < 0.8, ASR gap 0.04
+    assert each[("Check 5", "CW_L2")] == "favours"      # AS_CW vs CW_L2: 0.5 <= 0.95 x 0.7, ASR gap 0.03
+    assert each[("Check 5", "GM_PGD_L2")] == "does not favour"  # ASR drops by 0.2
+    row = estimates.iloc[0]
+    assert "ASR AS_CW=0.8" in row["numbers"] and "0.05" in row["rule"] and row["margin"] == pytest.approx(0.03)
+    summary = _points(point_summary(estimates))
+    assert summary[("C3", "INCEPTION")] == summary[("C4", "INCEPTION")] == "does not favour"
+    assert summary[("C1", "INCEPTION")] == summary[("C2", "INCEPTION")] == "favours"
 
 
 def test_a_float_level_decrease_is_not_a_reduction():
     frame = _claims_frame({a: 0.0 for a in ASR_MSD})
     frame.loc[frame["attack"] == "AS_CW", "mean_success_distance"] = 0.7999  # CW: 0.8, CW_L2: 0.7
     frame.loc[frame["attack"] == "CW_L2", "mean_success_distance"] = 0.8
-    claims = evaluate_claims(frame).set_index("claim")["verdict"]
-    assert claims["4: AS lowers the success distance of CW at similar ASR"] == "not reproduced"
-    assert claims["2: ASL0 lowers the mean success distance"] == "not reproduced"
-    looser = evaluate_claims(frame, ClaimRules(min_reduction=0.0)).set_index("claim")["verdict"]
-    assert looser["4: AS lowers the success distance of CW at similar ASR"] == "reproduced"
+    each = point_estimates(frame).set_index(["claim", "b"])["point_estimate"]
+    assert each[("C4: AS lowers the success distance of its base attack", "CW")] == "does not favour"
+    assert each[("C2: ASL0 lowers the mean success distance", "CW")] == "does not favour"
+    looser = point_estimates(frame, ClaimRules(min_reduction=0.0)).set_index(["claim", "b"])["point_estimate"]
+    assert looser[("C4: AS lowers the success distance of its base attack", "CW")] == "favours"
 
 
 def test_claims_not_evaluated_when_attack_missing():
     frame = make_summaries(models=("macnn",), attacks=("AS_CW", "CW_L1", "CW_L2", "CW"))
-    claims = evaluate_claims(frame)
-    gm = claims[claims["claim"].str.contains("GM_PGD")]
-    assert (gm["verdict"] == "not evaluated").all()
-    assert not (claims["verdict"] == "not evaluated").all()
+    estimates = point_estimates(frame)
+    gm = estimates[estimates["a"] == "AS_GM_PGD"]
+    assert len(gm) == 2 and (gm["point_estimate"] == "not evaluated").all()
+    assert not (estimates["point_estimate"] == "not evaluated").all()
+    summary = _points(point_summary(estimates))
+    assert summary[("Check 5", "MACNN")] == "does not favour"  # AS_CW's ASR is 0.2 below CW_L2's: decided anyway
+    assert summary[("C4", "MACNN")] == "does not favour"
+    kept = point_estimates(frame, claims=("C1", "C2: ASL0 lowers the mean success distance"))
+    assert set(kept["claim"].str[:2]) == {"C1", "C2"}
+    with pytest.raises(KeyError, match="unknown claim"):
+        point_estimates(frame, claims=("C9",))
 
 
 def test_claim_rules_validated():

@@ -1,4 +1,4 @@
-"""Unit tests of the report helpers: method figures, accuracy table, write_report."""
+"""Unit tests of the report helpers: method figures, accuracy table (write_report: test_report_stored)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ import pytest
 
 from aslo.report.method import plot_perturbed_series, plot_surrogate, plot_trace, surrogate
 from aslo.report.models import accuracy_vs_published
-from aslo.report.outputs import write_report
-from test_report import make_summaries  # tests/ is on sys.path (rootdir-relative import)
 
 
 def test_surrogate_values_and_limits():
@@ -48,15 +46,3 @@ def test_accuracy_vs_published_uses_resnet_yardstick():
     assert np.isnan(table.loc[2, "published"])
     with pytest.raises(ValueError, match="test_accuracy"):
         accuracy_vs_published(ours.drop(columns="test_accuracy"))
-
-
-def test_write_report(tmp_path):
-    paths = write_report(make_summaries(), tmp_path)
-    assert {"table1_csv", "figure1_png", "claims", "paper_claims", "paper_comparison"} <= set(paths)
-    assert all(p.is_file() for p in paths.values())
-    claims = pd.read_csv(paths["claims"])
-    assert set(claims["verdict"]) <= {"reproduced", "not reproduced", "not evaluated"} and len(claims) == 4 * 7  # per model: claims 1-3, 4 (x2), check 5 (x2)
-    only_part2 = make_summaries(attacks=("GM_PGD", "AS_GM_PGD"))
-    assert "table1_csv" not in write_report(only_part2, tmp_path / "p2")
-    with pytest.raises(ValueError, match="no Part 1 or Part 2"):
-        write_report(make_summaries(attacks=("CW_L1",)).assign(attack="OTHER"), tmp_path / "none")

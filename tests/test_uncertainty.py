@@ -4,10 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aslo.report.claims import ClaimRules
-from aslo.report.uncertainty import (CONTRADICTED, INCONCLUSIVE, SUPPORTED, budget_sentence,
-                                     claim_intervals, claim_verdicts, combine_verdicts,
-                                     paired_bootstrap, percentile_interval, verdict_from_interval)
+from aslo.report.claims import (CONTRADICTED, INCONCLUSIVE, NOT_EVALUATED, SUPPORTED, ClaimRules, combine_verdicts,
+                                verdict_from_interval)
+from aslo.report.uncertainty import (budget_sentence, claim_intervals, claim_verdicts, paired_bootstrap,
+                                     percentile_interval, table1_quantities)
 
 
 def _mean_diff(w, a, b):
@@ -43,17 +43,22 @@ def test_paired_bootstrap_rejects_unpaired_lengths():
         paired_bootstrap({"A": (np.zeros(3), np.zeros(4))}, _mean_diff)
 
 
-@pytest.mark.parametrize("low, high, verdict", [(0.1, 0.5, SUPPORTED), (-0.5, -0.1, CONTRADICTED),
-                                                (-0.1, 0.1, INCONCLUSIVE), (np.nan, 0.2, INCONCLUSIVE)])
-def test_verdict_rule(low, high, verdict):
-    assert verdict_from_interval(low, high) == verdict
+@pytest.mark.parametrize("low, high, estimate, verdict", [
+    (0.1, 0.5, 0.3, SUPPORTED), (-0.5, -0.1, -0.3, CONTRADICTED), (-0.1, 0.1, 0.0, INCONCLUSIVE),
+    (np.nan, 0.2, 0.1, INCONCLUSIVE), (0.1, 0.2, np.nan, INCONCLUSIVE),
+    # a percentile interval that excludes its own estimate decides nothing
+    (0.1, 0.5, -0.01, INCONCLUSIVE), (-0.5, -0.1, 0.01, INCONCLUSIVE)])
+def test_verdict_rule(low, high, estimate, verdict):
+    assert verdict_from_interval(low, high, estimate) == verdict
 
 
 def test_combine_verdicts():
     assert combine_verdicts([SUPPORTED, SUPPORTED]) == SUPPORTED
     assert combine_verdicts([SUPPORTED, CONTRADICTED, INCONCLUSIVE]) == CONTRADICTED
     assert combine_verdicts([SUPPORTED, INCONCLUSIVE]) == INCONCLUSIVE
-    assert combine_verdicts([]) == INCONCLUSIVE
+    assert combine_verdicts([SUPPORTED, NOT_EVALUATED]) == NOT_EVALUATED
+    assert combine_verdicts([CONTRADICTED, NOT_EVALUATED]) == CONTRADICTED
+    assert combine_verdicts([]) == NOT_EVALUATED
 
 
 def _records(spec, n=30, datasets=("D1", "D2"), seed=0):
@@ -148,7 +153,7 @@ def test_profile_verdicts_read_the_store(tmp_path):
     c3 = verdicts[verdicts["claim"].str.startswith("C3")]
     assert len(c3) == 4 and (c3["verdict"] == SUPPORTED).all()
     assert "10 Adam steps" in sentence
-    with pytest.raises(FileNotFoundError, match="no stored cells"):
+    with pytest.raises(FileNotFoundError, match="no stored results"):
         profile_verdicts(prof, tmp_path / "empty", backend=backend)
 
 
@@ -181,6 +186,7 @@ def test_c4_parts_say_the_asr_part_is_the_undecided_one():
 
     rec = _pair("AS_GM_PGD", "GM_PGD", a_factor=0.7, a_fails=(4,))
     intervals = claim_intervals(rec, n_boot=1000)
+    assert len(intervals) == 1  # the only comparison both attacks allow
     row = intervals.iloc[0]
     assert (row["a"], row["b"], row["verdict"]) == ("AS_GM_PGD", "GM_PGD", INCONCLUSIVE)
     parts = claim_parts(rec, n_boot=1000).set_index("part")
@@ -194,9 +200,12 @@ def test_c4_parts_say_the_asr_part_is_the_undecided_one():
     dist = parts.loc["distance"]
     assert row["parts"] == (f"distance {100 * dist['estimate']:+.1f} % [{100 * dist['ci_low']:+.1f} %, "
                             f"{100 * dist['ci_high']:+.1f} %] supported; ASR kept -0.03 [-0.10, +0.00] inconclusive")
-    verdicts = claim_verdicts(intervals)
-    assert verdicts["verdict"].item() == INCONCLUSIVE and "ASR kept" in verdicts["intervals"].item()
-    assert verdicts["series_needed"].item() == row["series_needed"] > 30
+    verdicts = claim_verdicts(intervals).set_index("claim")
+    c4 = verdicts.loc["C4: AS lowers the success distance of its base attack"]
+    # AS_CW vs CW is not stored: the claim is not evaluated, its stored comparison keeps its interval
+    assert c4["verdict"] == NOT_EVALUATED and "ASR kept" in c4["intervals"] and "AS_CW vs CW: not evaluated" in c4["intervals"]
+    assert np.isnan(c4["series_needed"])
+    assert (verdicts["verdict"] == NOT_EVALUATED).all()
 
 
 def test_c3_parts_can_disagree():
@@ -290,8 +299,8 @@ def test_series_needed_text_when_all_decided():
     assert set(iv["claim"].str[:2]) == {"C1", "C2", "C3", "C4"}
     assert (iv["verdict"] == SUPPORTED).all() and iv["series_needed"].isna().all()
     assert claim_verdicts(iv)["series_needed"].isna().all()
-    assert series_needed_text(iv) == ("Every claim is decided (supported or contradicted) at this run's 30 series "
-                                      "per dataset (1 dataset(s)).")
+    assert series_needed_text(iv) == ("Every comparison evaluated is decided (supported or contradicted) at this "
+                                      "run's 30 series per dataset (1 dataset(s)).")
 
 
 def test_discordant_end_matches_the_bootstrap_and_the_rule_text():
@@ -361,3 +370,99 @@ def test_series_needed_predicts_where_the_verdict_turns(case):
     above = pick(claim_intervals(_tile(rec, int(np.ceil(1.25 * row["series_needed"] / n))), n_boot=1000)).iloc[0]
     assert below["verdict"] == INCONCLUSIVE
     assert above["verdict"] == SUPPORTED
+
+
+# --- The bootstrap production calls, and point estimates against verdicts -----------------------
+
+def test_table1_quantities_through_paired_bootstrap():
+    """Row 0 of the production bootstrap is Table 1's aggregation: per dataset, then the mean over datasets."""
+    rec = _records({"AS_CW": (0.6, 0.5, 4), "CW": (0.8, 0.9, 1)}, n=25)
+    strata = {}
+    for d, g in rec.groupby("dataset"):
+        a, b = (g[g["attack"] == x].sort_values("test_index")[["success", "l2", "close_to_zero"]].to_numpy(float)
+                for x in ("AS_CW", "CW"))
+        strata[d] = (a, b)
+    reps = paired_bootstrap(strata, table1_quantities, n_boot=50, seed=0)
+    assert reps.shape == (6, 51)
+    per = rec.assign(ok_l2=rec["l2"].where(rec["success"] > 0)).groupby(["attack", "dataset"]).agg(
+        asr=("success", "mean"), msd=("ok_l2", "mean"), c0=("close_to_zero", "mean")).groupby("attack").mean()
+    expected = [*per.loc["AS_CW", ["asr", "msd", "c0"]], *per.loc["CW", ["asr", "msd", "c0"]]]
+    np.testing.assert_allclose(reps[:, 0], expected)
+    # claim_intervals runs exactly this bootstrap: its C2 estimate is MSD(A)/MSD(B) - 1 of row 0
+    iv = claim_intervals(rec, n_boot=50, seed=0)
+    c2 = iv[iv["claim"].str.startswith("C2") & (iv["b"] == "CW")]
+    assert c2["estimate"].item() == pytest.approx(reps[1, 0] / reps[4, 0] - 1)
+    with pytest.raises(ValueError, match="differ in length"):
+        paired_bootstrap({"D1": (strata["D1"][0], strata["D1"][1][:-1])}, table1_quantities)
+    with pytest.raises(ValueError, match="at least one stratum"):
+        paired_bootstrap({}, table1_quantities)
+
+
+def test_a_dataset_without_success_leaves_the_distance_mean():
+    """A replicate where a dataset draws no success has no MSD there: the mean over datasets skips it."""
+    ones = np.column_stack([np.ones(4), np.full(4, 2.0), np.zeros(4)])
+    none = np.column_stack([np.zeros(4), np.full(4, 9.0), np.zeros(4)])
+    reps = paired_bootstrap({"D1": (ones, ones), "D2": (none, none)}, table1_quantities, n_boot=5)
+    assert np.allclose(reps[1], 2.0) and np.allclose(reps[0], 0.5)
+
+
+def _summaries_of(records):
+    """Cell summaries computed from per-series records, as the attack layer writes them (one seed)."""
+    rows = []
+    for (d, m, a), g in records.groupby(["dataset", "model", "attack"]):
+        ok = g["success"] > 0
+        rows.append(dict(dataset=d, model=m, attack=a, seed=0, asr=g["success"].mean(),
+                         mean_success_distance=g.loc[ok, "l2"].mean() if ok.any() else np.nan,
+                         close_to_zero=g["close_to_zero"].mean()))
+    return pd.DataFrame(rows)
+
+
+def _skewed_c2_records(n=30, datasets=10):
+    """C2 where the percentile interval excludes its estimate.
+
+    ASL0 succeeds on every series of D0 (distance 0.5) and on one series of each other dataset
+    (distance 0.999); the comparators succeed everywhere at distance 1. A replicate that draws no
+    success of a dataset leaves it out of the mean distance, which then falls: all ten are drawn
+    in only 0.64^10 = 1 % of replicates, so the margin's estimate (-0.4 %) lies below its
+    interval (> 0). The point estimate does not favour C2; the margin's interval lies above 0.
+    """
+    rows = []
+    for k in range(datasets + 1):
+        for i in range(n):
+            for attack in ("AS_CW", "CW_L1", "CW_L2", "CW"):
+                if attack != "AS_CW":
+                    success, l2 = 1, 1.0
+                elif k == 0:
+                    success, l2 = 1, 0.5
+                else:
+                    success, l2 = int(i == 0), 0.999 if i == 0 else 2.0
+                rows.append(dict(dataset=f"D{k}", model="lstmfcn", attack=attack, test_index=i, success=success,
+                                 l2=l2, close_to_zero=0.0))
+    return pd.DataFrame(rows)
+
+
+def test_point_estimate_cannot_contradict_the_interval_verdict():
+    from aslo.report.claims import DOES_NOT_FAVOUR, FAVOURS, point_estimates, point_summary
+
+    rec = _skewed_c2_records()
+    iv = claim_intervals(rec, n_boot=2000)
+    c2 = iv[iv["claim"].str.startswith("C2")]
+    # The margin's interval lies above 0 while its estimate lies below: a verdict on the interval
+    # alone would say "supported" where the estimate does not favour the claim.
+    assert (c2["margin_low"] > 0).all() and (c2["margin"] < 0).all()
+    verdicts = claim_verdicts(iv).set_index("claim")
+    points = point_summary(point_estimates(_summaries_of(rec))).set_index("claim")
+    c2_label = c2["claim"].iloc[0]
+    assert verdicts.loc[c2_label, "verdict"] == INCONCLUSIVE
+    assert points.loc[c2_label, "point_estimate"] == verdicts.loc[c2_label, "point_estimate"] == DOES_NOT_FAVOUR
+    # Random records, summaries computed from them: never favoured-but-contradicted or supported-but-not-favoured.
+    for seed in range(6):
+        spec = {"AS_CW": (0.6, 0.8, 2), "CW_L1": (0.7, 0.85, 0.2), "CW_L2": (0.65, 0.9, 0.1), "CW": (0.6, 0.9, 0.1),
+                "GM_PGD": (0.7, 1.0, 0), "GM_PGD_L2": (0.7, 0.95, 0), "AS_GM_PGD": (0.65, 0.8, 1)}
+        rec = pd.concat([_records(spec, n=12, seed=seed), _skewed_c2_records(n=12, datasets=3).assign(model="macnn")])
+        joined = claim_verdicts(claim_intervals(rec, n_boot=300, seed=seed)).merge(
+            point_summary(point_estimates(_summaries_of(rec))), on=["claim", "model"], suffixes=("", "_summary"))
+        assert len(joined) == 2 * 5
+        assert (joined["point_estimate"] == joined["point_estimate_summary"]).all()
+        assert not ((joined["verdict"] == SUPPORTED) & (joined["point_estimate_summary"] != FAVOURS)).any()
+        assert not ((joined["verdict"] == CONTRADICTED) & (joined["point_estimate_summary"] == FAVOURS)).any()

@@ -27,15 +27,17 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Load the stored summaries and write every report artefact; print the paths."""
+    """Read the stored results, say which cells are missing, write every report artefact; print the paths."""
     from pathlib import Path
 
-    from aslo.report.outputs import load_summaries, write_report
+    from aslo.report.outputs import write_report
+    from aslo.report.stored import read_results
 
     root = results_dir(args)
-    summaries = load_summaries(args.profile, root)
+    stored = read_results(args.profile, root, records=True)
+    print(stored.coverage_note())
     out_dir = Path(args.out_dir) if args.out_dir else Path(root) / Path(str(args.profile)).stem / "report"
-    for name, path in write_report(summaries, out_dir).items():
+    for name, path in write_report(stored, out_dir).items():
         print(f"{name}: {path}")
     if args.save_conclusions is not None or args.compare_conclusions is not None:
         return _conclusions(args, root, out_dir)

@@ -1,5 +1,6 @@
 """What every book notebook does first, in one call: resolve the profile, quiet the page, find
-the output folder, and read (never compute) the stored grid results.
+the output folder. The stored results are read (never computed) with
+:func:`aslo.report.stored.read_results`.
 
 The heavy work (training, the attack grid) runs before the notebooks, with progress bars on the
 terminal (``aslo book``); a notebook page shows results, not logs.
@@ -11,12 +12,6 @@ import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
-
-
-class MissingResultsError(FileNotFoundError):
-    """The result store lacks cells a notebook needs; the message gives the command that computes them."""
 
 
 @dataclass(frozen=True)
@@ -52,22 +47,3 @@ def setup_notebook(profile, *, datasets=None, models=None, seeds=None, results_d
     out = Path(output_dir).resolve() if output_dir else results / prof.name / "report"
     out.mkdir(parents=True, exist_ok=True)
     return NotebookContext(prof, out, results, Path(runs_dir).resolve())
-
-
-def stored_results(context: NotebookContext, part: int | None = None) -> pd.DataFrame:
-    """Summaries of every cell of the notebook's grid (or one part), read from the result store.
-
-    Raises :class:`MissingResultsError` naming the command to run when any cell is missing or
-    stale, so a page never shows a partial table.
-    """
-    from aslo.experiments import grid_cells, load_results
-
-    prof = context.profile
-    expected = len(grid_cells(prof, part=part))
-    summaries = load_results(prof, results_dir=context.results_dir, part=part)
-    if len(summaries) < expected:
-        raise MissingResultsError(
-            f"{expected - len(summaries)} of {expected} cells of profile {prof.name!r}"
-            f"{'' if part is None else f' (part {part})'} are not in {context.results_dir}: run "
-            f"`aslo run --profile {prof.name} --results-dir {context.results_dir}` (or `aslo book`) first")
-    return summaries

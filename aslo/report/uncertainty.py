@@ -1,35 +1,21 @@
-"""Verdicts with uncertainty: a paired, dataset-stratified bootstrap of each claim's difference.
+"""Verdicts with uncertainty: a paired, dataset-stratified bootstrap of each claim's margin.
 
-Each claim of :mod:`aslo.report.claims` compares two attacks on the *same* series (paired) of
-each dataset (a stratum). A bootstrap replicate redraws, within every dataset, as many series
-as it has, with replacement, and uses the same draw for both attacks; the claim's quantities are
-then aggregated like Table 1 (per dataset, then the unweighted mean over datasets). From
-``n_boot`` replicates we take the percentile interval at ``level`` (95 %).
+Each claim of :mod:`aslo.report.claims` (where it is defined, once: what is compared, the
+direction, the margin and its words) compares two attacks on the *same* series (paired) of each
+dataset (a stratum). A bootstrap replicate redraws, within every dataset, as many series as it
+has, with replacement, and uses the same draw for both attacks (:func:`paired_bootstrap`); the
+claim's quantities are then aggregated like Table 1 (per dataset, then the unweighted mean over
+datasets; :func:`table1_quantities`). From ``n_boot`` replicates we take the percentile interval
+at ``level`` (95 %) of each part's quantity and margin, and of the comparison's margin (the
+minimum of its parts').
 
-Quantities, per model and pair (A = the AS attack, B = a comparator):
-
-* C1 (ASL0 keeps ASR): ``d = ASR(A) - ASR(B)``; margin ``m = tol - |d|``;
-* C2 (ASL0 lowers the mean success distance): ``d = MSD(A) / MSD(B) - 1`` (relative);
-  ``m = -d - min_reduction``;
-* C3 (close-to-0 far above): ``d = C(A) - C(B)``; ``m = min(d - far_margin, C(A) - far_factor C(B))``;
-* C4 (AS lowers the success distance of its base attack at similar ASR):
-  ``d = MSD(A) / MSD(B) - 1``; ``m = min(-d - min_reduction, tol - |ASR(A) - ASR(B)|)``.
-
-The tolerances are those of :class:`aslo.report.claims.ClaimRules`, so ``m >= 0`` is exactly the
-point rule of :mod:`aslo.report.claims`.
-
-**Verdict rule.** With ``[m_lo, m_hi]`` the bootstrap interval of the margin ``m``:
-*supported* if ``m_lo > 0`` (the rule holds across the interval), *contradicted* if ``m_hi < 0``
-(it fails across the interval), *inconclusive* otherwise (the interval straddles the rule's
-boundary: more series, datasets or seeds are needed). A claim with several comparators (C1,
-C2: L1, L2, none; C3: L2, none) is supported for a model when every comparison is, contradicted
-when any is, inconclusive otherwise.
-
-**Parts.** C3's margin is the minimum of two parts (the difference ``C(A) - C(B) - far_margin``
-and the factor ``C(A) - far_factor C(B)``), C4's of two (the distance ``-d - min_reduction`` and
-the ASR kept ``tol - |ASR(A) - ASR(B)|``). The combined margin stays the rule; :func:`claim_parts`
-gives each part its own interval and verdict, and :func:`claim_intervals` says them in words, so
-an inconclusive verdict names the part that is undecided.
+**Verdict rule** (:func:`aslo.report.claims.verdict_from_interval`): with ``[m_lo, m_hi]`` the
+interval of the margin and ``m`` its estimate, *supported* if ``m_lo > 0`` and ``m`` favours the
+claim, *contradicted* if ``m_hi < 0`` and ``m`` does not, *inconclusive* otherwise (more series,
+datasets or seeds are needed). A claim with several comparators is supported for a model when
+every comparison is, contradicted when any is, inconclusive otherwise. :func:`claim_parts` gives
+each part its own interval and verdict and :func:`claim_intervals` says them in words, so an
+inconclusive verdict names the part that is undecided.
 
 **Series needed.** For an inconclusive comparison, :func:`series_needed` extrapolates the
 interval's half-width on the side of 0 as ``1 / sqrt(n)`` to the series per dataset at which it
@@ -39,47 +25,25 @@ would equal the observed margin; :func:`series_needed_text` says it per claim an
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
-from typing import Callable, Mapping, NamedTuple
+from typing import Callable, Mapping
 
 import numpy as np
 import pandas as pd
 
-from aslo.report.claims import ClaimRules
+from aslo.report.claims import (CLAIMS, COMPARISONS, CONTRADICTED, EPS, INCONCLUSIVE, NOT_EVALUATED, SUPPORTED,
+                                ClaimRules, Quantities, claim_by_label, combine_point_estimates, combine_verdicts,
+                                combined_margin, comparison_parts, point_estimate, rule_words,
+                                verdict_from_interval)
 from aslo.report.labels import MODEL_LABELS
+from aslo.report.stored import RECORD_COLUMNS, read_results
 
-SUPPORTED, CONTRADICTED, INCONCLUSIVE = "supported", "contradicted", "inconclusive"
-VERDICTS = (SUPPORTED, CONTRADICTED, INCONCLUSIVE)
-RECORD_COLUMNS = ("dataset", "model", "attack", "test_index", "success", "l2", "close_to_zero")
 INTERVAL_COLUMNS = ("claim", "model", "a", "b", "quantity", "estimate", "ci_low", "ci_high", "margin",
-                    "margin_low", "margin_high", "verdict", "datasets", "series", "parts", "series_needed")
+                    "margin_low", "margin_high", "verdict", "datasets", "series", "parts", "series_needed",
+                    "point_estimate", "rule")
 PART_COLUMNS = ("claim", "model", "a", "b", "part", "quantity", "rule", "estimate", "ci_low", "ci_high", "margin",
                 "margin_low", "margin_high", "verdict", "series_needed")
-VERDICT_COLUMNS = ("claim", "model", "verdict", "intervals", "series", "datasets", "series_needed")
-#: A margin estimate this close to 0 cannot be decided by more series (absorbs float noise at the boundary).
-ZERO_EFFECT = 1e-9
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """One claim's comparison of attack ``a`` against attack ``b``."""
-
-    claim: str
-    a: str
-    b: str
-    quantity: str  # "asr_diff", "msd_rel", "c0_diff", "msd_rel_asr"
-
-
-#: The comparisons behind claims C1-C4 (Table 1's column labels in brackets).
-COMPARISONS = (
-    *(Comparison("C1: ASL0 keeps ASR", "AS_CW", b, "asr_diff") for b in ("CW_L1", "CW_L2", "CW")),
-    *(Comparison("C2: ASL0 lowers the mean success distance", "AS_CW", b, "msd_rel") for b in ("CW_L1", "CW_L2", "CW")),
-    *(Comparison("C3: ASL0 raises close-to-0 far above L2 and none", "AS_CW", b, "c0_diff") for b in ("CW_L2", "CW")),
-    Comparison("C4: AS lowers the success distance of its base attack", "AS_GM_PGD", "GM_PGD", "msd_rel_asr"),
-    Comparison("C4: AS lowers the success distance of its base attack", "AS_CW", "CW", "msd_rel_asr"),
-)
-QUANTITY_LABELS = {"asr_diff": "ASR(A) - ASR(B)", "msd_rel": "MSD(A)/MSD(B) - 1",
-                   "c0_diff": "C(A) - C(B)", "msd_rel_asr": "MSD(A)/MSD(B) - 1"}
+VERDICT_COLUMNS = ("claim", "model", "verdict", "intervals", "series", "datasets", "series_needed",
+                   "point_estimate", "rule")
 
 
 def bootstrap_weights(sizes: Mapping[str, int], n_boot: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -105,22 +69,39 @@ def _wmean(w: np.ndarray, values: np.ndarray, mask: np.ndarray | None = None) ->
 def paired_bootstrap(strata: Mapping[str, tuple[np.ndarray, np.ndarray]],
                      statistic: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
                      *, n_boot: int = 2000, seed: int = 0) -> np.ndarray:
-    """Replicates of ``mean over strata of statistic(w, a, b)``; element 0 is the point estimate.
+    """Replicates of ``mean over strata of statistic(w, a, b)``; element 0 (along the last axis) is the estimate.
 
     ``strata`` maps a stratum to its paired per-series arrays ``(a, b)`` (same length, same
     series order; each may be 2-D, one column per per-series quantity). ``statistic(w, a, b)``
-    gets the ``(n_boot + 1, n)`` weights and returns one value per row.
+    gets the ``(n_boot + 1, n)`` weights and returns one value per row (shape ``(n_boot + 1,)``),
+    or several quantities per row (shape ``(k, n_boot + 1)``, e.g. :func:`table1_quantities`).
+    A stratum where a statistic is NaN (e.g. no success drawn) is left out of that replicate's mean.
     """
-    rng = np.random.default_rng(seed)
-    sizes = {k: len(v[0]) for k, v in strata.items()}
+    if not strata:
+        raise ValueError("paired_bootstrap needs at least one stratum")
     for k, (a, b) in strata.items():
         if len(a) != len(b):
             raise ValueError(f"stratum {k!r}: the paired arrays differ in length ({len(a)} vs {len(b)})")
-    weights = bootstrap_weights(sizes, n_boot, rng)
-    per = np.vstack([statistic(weights[k], np.asarray(a, float), np.asarray(b, float)) for k, (a, b) in strata.items()])
-    with warnings.catch_warnings():
+    rng = np.random.default_rng(seed)
+    weights = bootstrap_weights({k: len(v[0]) for k, v in strata.items()}, n_boot, rng)
+    per = np.stack([statistic(weights[k], np.asarray(a, float), np.asarray(b, float)) for k, (a, b) in strata.items()])
+    with warnings.catch_warnings():  # a replicate with no success in any stratum: its MSD is NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         return np.nanmean(per, axis=0)
+
+
+def table1_quantities(w: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Table 1's quantities of A and B in one dataset, per replicate: shape ``(6, rows)``.
+
+    ``a`` and ``b`` hold one row per series with columns success, l2, close-to-0. Rows of the
+    result: ASR, mean success distance (over successful series; NaN without any) and close-to-0
+    of A, then of B, in the order of :class:`aslo.report.claims.Quantities`.
+    """
+    out = []
+    for v in (a, b):
+        success, dist, c0 = v[:, 0], v[:, 1], v[:, 2]
+        out += [_wmean(w, success), _wmean(w, dist, success > 0), _wmean(w, c0)]
+    return np.vstack(out)
 
 
 def percentile_interval(replicates: np.ndarray, level: float = 0.95) -> tuple[float, float]:
@@ -133,70 +114,6 @@ def percentile_interval(replicates: np.ndarray, level: float = 0.95) -> tuple[fl
         return (np.nan, np.nan)
     alpha = (1 - level) / 2
     return (float(np.quantile(boot, alpha)), float(np.quantile(boot, 1 - alpha)))
-
-
-def verdict_from_interval(low: float, high: float) -> str:
-    """The verdict rule on the margin's interval (see the module docstring)."""
-    if not (np.isfinite(low) and np.isfinite(high)):
-        return INCONCLUSIVE
-    if low > 0:
-        return SUPPORTED
-    if high < 0:
-        return CONTRADICTED
-    return INCONCLUSIVE
-
-
-def _stats(w, a, b):
-    """Per-replicate ASR, MSD and close-to-0 of both attacks (columns: success, l2, c0)."""
-    out = {}
-    for name, v in (("a", a), ("b", b)):
-        success, dist, c0 = v[:, 0], v[:, 1], v[:, 2]
-        out[name] = (_wmean(w, success), _wmean(w, dist, success > 0), _wmean(w, c0))
-    return out
-
-
-def _per_dataset(w, a, b):
-    """Stack the three per-dataset Table-1 quantities of A and B: shape (6, rows)."""
-    s = _stats(w, a, b)
-    return np.vstack([*s["a"], *s["b"]])
-
-
-class _Part(NamedTuple):
-    """One part of a comparison's margin: its quantity, its rule, and the margin (>= 0 where the rule holds)."""
-
-    name: str
-    label: str
-    rule: str
-    value: np.ndarray
-    margin: np.ndarray
-
-
-def _parts(kind: str, agg: np.ndarray, rules: ClaimRules) -> list[_Part]:
-    """The parts of a comparison's margin from Table-1-aggregated quantities ``agg`` (6, rows).
-
-    The comparison's margin is the minimum of its parts' margins; its headline difference is the
-    first part's quantity.
-    """
-    asr_a, msd_a, c_a, asr_b, msd_b, c_b = agg
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rel = msd_a / msd_b - 1
-    asr = _Part("ASR kept", "ASR(A) - ASR(B)", f"|ASR(A) - ASR(B)| <= {rules.asr_tolerance:g}", asr_a - asr_b,
-                rules.asr_tolerance - np.abs(asr_a - asr_b))
-    distance = _Part("distance", "MSD(A)/MSD(B) - 1", f"MSD(A)/MSD(B) - 1 <= -{rules.min_reduction:.0%}", rel,
-                     -rel - rules.min_reduction)
-    if kind == "asr_diff":
-        return [asr]
-    if kind == "msd_rel":
-        return [distance]
-    if kind == "c0_diff":
-        factor = c_a - rules.far_factor * c_b
-        return [_Part("difference", "C(A) - C(B)", f"C(A) - C(B) >= {rules.far_margin:g}", c_a - c_b,
-                      c_a - c_b - rules.far_margin),
-                _Part("factor", f"C(A) - {rules.far_factor:g} C(B)", f"C(A) >= {rules.far_factor:g} C(B)",
-                      factor, factor)]
-    if kind == "msd_rel_asr":
-        return [distance, asr]
-    raise ValueError(f"unknown quantity {kind!r}")
 
 
 def _fmt_part(name: str, value: float) -> str:
@@ -222,16 +139,6 @@ def _interval_text(name: str, estimate: float, low: float, high: float) -> str:
 def _part_text(name: str, estimate: float, low: float, high: float, verdict: str) -> str:
     """E.g. ``distance -22.0 % [-30.1 %, -17.2 %] supported``."""
     return f"{name} {_interval_text(name, estimate, low, high)} {verdict}"
-
-
-def _aggregate_strata(strata, n_boot, seed) -> np.ndarray:
-    """Table-1 aggregation of the six quantities: per dataset, then the mean over datasets."""
-    rng = np.random.default_rng(seed)
-    weights = bootstrap_weights({k: len(v[0]) for k, v in strata.items()}, n_boot, rng)
-    per = np.stack([_per_dataset(weights[k], a, b) for k, (a, b) in strata.items()])  # (D, 6, rows)
-    with warnings.catch_warnings():  # a replicate with no success in any dataset: MSD is NaN
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmean(per, axis=0)
 
 
 def check_records(records: pd.DataFrame) -> pd.DataFrame:
@@ -265,18 +172,18 @@ def series_needed(margin: float, margin_low: float, margin_high: float, series: 
         return float("nan")
     if margin_low > margin_high:
         raise ValueError(f"the margin's interval is reversed: [{margin_low}, {margin_high}]")
-    if abs(margin) <= ZERO_EFFECT:
+    if abs(margin) <= EPS:
         return float("inf")
     half = margin - margin_low if margin > 0 else margin_high - margin
     return float(np.ceil(series * (max(half, 0.0) / abs(margin)) ** 2 - 1e-9))
 
 
-def _strata_of(sub: pd.DataFrame, comp: Comparison) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def _strata_of(sub: pd.DataFrame, a_name: str, b_name: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per dataset, the paired (A, B) arrays of success, l2, close-to-0 on their common series."""
     strata = {}
     for dataset, group in sub.groupby("dataset", sort=True):
-        a = group[group["attack"] == comp.a].set_index("test_index")
-        b = group[group["attack"] == comp.b].set_index("test_index")
+        a = group[group["attack"] == a_name].set_index("test_index")
+        b = group[group["attack"] == b_name].set_index("test_index")
         common = a.index.intersection(b.index).sort_values()
         if len(common) == 0:
             continue
@@ -291,24 +198,27 @@ def _analyse(records: pd.DataFrame, rules: ClaimRules | None, n_boot: int, level
     rules = rules or ClaimRules()
     if not (isinstance(n_boot, (int, np.integer)) and n_boot >= 1):
         raise ValueError(f"n_boot must be an integer >= 1, got {n_boot!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must lie in (0, 1), got {level}")
     frame = check_records(records)
     rows, part_rows = [], []
     for model in frame["model"].unique():
         sub = frame[frame["model"] == model]
-        for comp in COMPARISONS:
-            strata = _strata_of(sub, comp)
-            if not strata:
+        for claim, a, b in COMPARISONS:
+            strata = _strata_of(sub, a, b)
+            if not strata:  # an attack the comparison needs is not stored: claim_verdicts says so
                 continue
+            key = dict(claim=claim.label, model=MODEL_LABELS.get(model, model), a=a, b=b)
             series = int(sum(len(v[0]) for v in strata.values()))
             per_dataset = series / len(strata)
-            parts = _parts(comp.quantity, _aggregate_strata(strata, n_boot, seed), rules)
-            key = dict(claim=comp.claim, model=MODEL_LABELS.get(model, model), a=comp.a, b=comp.b)
+            boot = paired_bootstrap(strata, table1_quantities, n_boot=n_boot, seed=seed)
+            parts = comparison_parts(claim, Quantities(*boot), rules)
             texts = []
             for part in parts:
                 lo, hi = percentile_interval(part.value, level)
                 mlo, mhi = percentile_interval(part.margin, level)
-                verdict = verdict_from_interval(mlo, mhi)
                 m = float(part.margin[0])
+                verdict = verdict_from_interval(mlo, mhi, m)
                 part_rows.append(dict(**key, part=part.name, quantity=part.label, rule=part.rule,
                                       estimate=float(part.value[0]), ci_low=lo, ci_high=hi, margin=m,
                                       margin_low=mlo, margin_high=mhi, verdict=verdict,
@@ -316,15 +226,17 @@ def _analyse(records: pd.DataFrame, rules: ClaimRules | None, n_boot: int, level
                                       if verdict == INCONCLUSIVE else np.nan))
                 texts.append(_part_text(part.name, float(part.value[0]), lo, hi, verdict))
             d = parts[0].value
-            m = np.minimum.reduce([p.margin for p in parts])
+            margin = combined_margin(parts)
+            m = float(margin[0])
             lo, hi = percentile_interval(d, level)
-            mlo, mhi = percentile_interval(m, level)
-            verdict = verdict_from_interval(mlo, mhi)
-            rows.append(dict(**key, quantity=QUANTITY_LABELS[comp.quantity], estimate=float(d[0]), ci_low=lo,
-                             ci_high=hi, margin=float(m[0]), margin_low=mlo, margin_high=mhi, verdict=verdict,
-                             datasets=len(strata), series=series, parts="; ".join(texts) if len(parts) > 1 else "",
-                             series_needed=series_needed(float(m[0]), mlo, mhi, per_dataset)
-                             if verdict == INCONCLUSIVE else np.nan))
+            mlo, mhi = percentile_interval(margin, level)
+            verdict = verdict_from_interval(mlo, mhi, m)
+            rows.append(dict(**key, quantity=parts[0].label, estimate=float(d[0]), ci_low=lo, ci_high=hi, margin=m,
+                             margin_low=mlo, margin_high=mhi, verdict=verdict, datasets=len(strata), series=series,
+                             parts="; ".join(texts) if len(parts) > 1 else "",
+                             series_needed=series_needed(m, mlo, mhi, per_dataset) if verdict == INCONCLUSIVE
+                             else np.nan, point_estimate=point_estimate(m),
+                             rule=" and ".join(p.rule for p in parts)))
     return pd.DataFrame(rows, columns=list(INTERVAL_COLUMNS)), pd.DataFrame(part_rows, columns=list(PART_COLUMNS))
 
 
@@ -354,20 +266,8 @@ def claim_parts(records: pd.DataFrame, *, rules: ClaimRules | None = None, n_boo
     return _analyse(records, rules, n_boot, level, seed)[1]
 
 
-def combine_verdicts(verdicts) -> str:
-    """A claim's verdict from its comparisons: all supported / any contradicted / else inconclusive."""
-    verdicts = list(verdicts)
-    if not verdicts:
-        return INCONCLUSIVE
-    if any(v == CONTRADICTED for v in verdicts):
-        return CONTRADICTED
-    if all(v == SUPPORTED for v in verdicts):
-        return SUPPORTED
-    return INCONCLUSIVE
-
-
 def _deciding(group: pd.DataFrame) -> pd.Series | None:
-    """The comparison whose decision would decide an inconclusive claim (None when decided).
+    """The comparison whose decision would decide an inconclusive claim (None when decided or not evaluated).
 
     An inconclusive comparison with a negative margin decides the claim (contradicted) once it is
     decided, so the fewest such series count; otherwise every inconclusive comparison must become
@@ -375,10 +275,12 @@ def _deciding(group: pd.DataFrame) -> pd.Series | None:
     """
     if combine_verdicts(group["verdict"]) != INCONCLUSIVE:
         return None
+    if set(zip(group["a"], group["b"])) != set(claim_by_label(group["claim"].iloc[0]).comparisons):
+        return None  # a comparison is not stored: the claim is not evaluated
     open_ = group[group["verdict"] == INCONCLUSIVE]
     if open_.empty:
         return None
-    failing = open_[open_["margin"] < -ZERO_EFFECT]
+    failing = open_[open_["margin"] < -EPS]
     if not failing.empty:
         return failing.loc[failing["series_needed"].fillna(np.inf).idxmin()]
     return open_.loc[open_["series_needed"].fillna(np.inf).idxmax()]
@@ -394,21 +296,36 @@ def _check_intervals(intervals: pd.DataFrame) -> None:
 
 
 def claim_verdicts(intervals: pd.DataFrame) -> pd.DataFrame:
-    """One row per (claim, model): the combined verdict and each comparison's interval in words.
+    """One row per (claim, model): the combined verdict, each comparison's interval in words, the
+    point estimate and the rule (:data:`VERDICT_COLUMNS`).
 
-    ``series_needed``: for an inconclusive claim, the series per dataset of the comparison that
-    would decide it (see :func:`series_needed_text`); ``nan`` when decided.
+    Every claim of :data:`aslo.report.claims.CLAIMS` gets a row for each model of ``intervals``;
+    a comparison absent from ``intervals`` (an attack not stored) is ``not evaluated``, and so is
+    its claim unless another comparison contradicts it. ``series_needed``: for an inconclusive
+    claim, the series per dataset of the comparison that would decide it (see
+    :func:`series_needed_text`); ``nan`` otherwise.
     """
     _check_intervals(intervals)
     rows = []
-    for (claim, model), group in intervals.groupby(["claim", "model"], sort=False):
-        parts = [f"{r.a} vs {r.b}: {r.estimate:+.3g} [{r.ci_low:+.3g}, {r.ci_high:+.3g}] ({r.verdict}"
-                 + (f": {r.parts})" if r.parts else ")") for r in group.itertuples()]
-        deciding = _deciding(group)
-        rows.append(dict(claim=claim, model=model, verdict=combine_verdicts(group["verdict"]),
-                         intervals="; ".join(parts), series=int(group["series"].max()),
-                         datasets=int(group["datasets"].max()),
-                         series_needed=np.nan if deciding is None else deciding["series_needed"]))
+    for model in intervals["model"].unique():
+        of_model = intervals[intervals["model"] == model]
+        for claim in CLAIMS:
+            group = of_model[of_model["claim"] == claim.label]
+            done = set(zip(group["a"], group["b"]))
+            absent = [pair for pair in claim.comparisons if pair not in done]
+            texts = [f"{r.a} vs {r.b}: {r.estimate:+.3g} [{r.ci_low:+.3g}, {r.ci_high:+.3g}] ({r.verdict}"
+                     + (f": {r.parts})" if r.parts else ")") for r in group.itertuples()]
+            texts += [f"{a} vs {b}: {NOT_EVALUATED} (not stored)" for a, b in absent]
+            deciding = _deciding(group)
+            rule = rule_words(group["rule"].iloc[0], claim.comparisons) if len(group) else claim.rule()
+            rows.append(dict(claim=claim.label, model=model,
+                             verdict=combine_verdicts([*group["verdict"], *[NOT_EVALUATED] * len(absent)]),
+                             intervals="; ".join(texts), series=int(group["series"].max()) if len(group) else 0,
+                             datasets=int(group["datasets"].max()) if len(group) else 0,
+                             series_needed=np.nan if deciding is None else deciding["series_needed"],
+                             point_estimate=combine_point_estimates([*group["point_estimate"],
+                                                                     *[NOT_EVALUATED] * len(absent)]),
+                             rule=rule))
     return pd.DataFrame(rows, columns=list(VERDICT_COLUMNS))
 
 
@@ -461,7 +378,7 @@ def series_needed_text(intervals: pd.DataFrame) -> str:
                              f"(as {side}, the side its estimate lies on) at the observed effect ({effect}); "
                              f"this run has {have}.")
     if not sentences:
-        return (f"Every claim is decided (supported or contradicted) at this run's {have} series per dataset "
+        return (f"Every comparison evaluated is decided (supported or contradicted) at this run's {have} series per dataset "
                 f"({datasets} dataset(s)).")
     scope = "the same datasets and design" if datasets > 1 else "the same dataset and design"
     return (f"Series per dataset that would decide each inconclusive claim ({scope}; the interval's half-width on "
@@ -544,43 +461,18 @@ def budget_sentence(profile, *, reading: str | None = None) -> str:
     return text + (f"; reading: {reading}." if reading else ".")
 
 
-def profile_records(profile, results_dir="results", seed: int | None = None, *, backend=None) -> pd.DataFrame:
-    """Per-series records of a profile's stored cells (config matching the profile), one seed.
-
-    ``seed`` None takes the profile's first seed. Nothing is computed: cells not stored are absent.
-    ``backend`` substitutes the layers whose configs enter the cells' hashes (tests).
-    """
-    from aslo.experiments.grid import grid_cells
-    from aslo.experiments.profiles import as_profile
-    from aslo.experiments.runner import ConfigHasher, store_for
-
-    prof = as_profile(profile)
-    seed = prof.seeds[0] if seed is None else seed
-    store = store_for(prof, results_dir)
-    hasher = ConfigHasher(prof, backend or _backend())
-    parts = []
-    for cell in grid_cells(prof):
-        if cell.seed != seed or not store.has(cell, hasher.hash(cell)):
-            continue
-        rec = store.read(cell).records
-        parts.append(rec.assign(dataset=cell.dataset, model=cell.model, attack=cell.attack))
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(RECORD_COLUMNS))
-
-
-def _backend():
-    from aslo.experiments.backend import Backend
-
-    return Backend()
-
-
 def profile_verdicts(profile, results_dir="results", *, n_boot: int = 2000, seed: int = 0,
                      rules: ClaimRules | None = None, backend=None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
     """(intervals, verdicts, budget sentence) of a profile's stored cells; see :func:`claim_intervals`."""
-    from aslo.experiments.profiles import as_profile
+    stored = read_results(profile, results_dir, records=True, backend=backend)
+    return verdicts_of(stored, n_boot=n_boot, seed=seed, rules=rules)
 
-    prof = as_profile(profile)
-    records = profile_records(prof, results_dir, backend=backend)
-    if records.empty:
-        raise FileNotFoundError(f"no stored cells for profile {prof.name!r} under {results_dir}: run `aslo run` first")
-    intervals = claim_intervals(records, rules=rules, n_boot=n_boot, seed=seed)
-    return intervals, claim_verdicts(intervals), budget_sentence(prof)
+
+def verdicts_of(stored, *, n_boot: int = 2000, seed: int = 0,
+                rules: ClaimRules | None = None) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """(intervals, verdicts, budget sentence) of :class:`aslo.report.stored.StoredResults` read with records."""
+    if stored.records.empty:
+        raise ValueError(f"no per-series records of profile {stored.profile.name!r}: read them with "
+                         "read_results(..., records=True)")
+    intervals = claim_intervals(stored.records, rules=rules, n_boot=n_boot, seed=seed)
+    return intervals, claim_verdicts(intervals), budget_sentence(stored.profile)
