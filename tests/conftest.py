@@ -33,6 +33,7 @@ def smoke_book(tmp_path_factory):
     for name in ("_config.yml", "_toc.yml", "references.bib"):
         shutil.copy(REPO / name, root / name)
     shutil.copytree(REPO / "book", root / "book", ignore=shutil.ignore_patterns("executed"))
+    shutil.copytree(REPO / "_static", root / "_static")
     shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     for stray in STRAY_FILES:
         (root / stray).parent.mkdir(parents=True, exist_ok=True)

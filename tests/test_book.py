@@ -78,6 +78,9 @@ def test_check_executed_rejects_missing_empty_and_failed(tmp_path):
     assert "no cell has outputs" in notebook_problems(executed / "b.ipynb")[0]
     assert "raised an error" in notebook_problems(executed / "c.ipynb")[-1]
     assert "missing" in notebook_problems(executed / "d.ipynb")[0]
+    with pytest.raises(BookError, match="answer.md: the first page's answer was not written"):
+        check_executed(tmp_path, names=("a",))
+    (executed / "answer.md").write_text("## The answer\n")
     check_executed(tmp_path, names=("a",))
     with pytest.raises(BookError, match="b.ipynb: no cell has outputs"):
         check_executed(tmp_path, names=("a", "b"))

@@ -34,11 +34,16 @@ SCREEN = "1280,900"  # the first screen a reader sees
 # Injected into a copy of each chapter page: records what the browser loaded on the elements.
 PROBE = """<script>(function () {
   function mark() {
+    var column = document.querySelector("article.bd-article") || document.querySelector("main") || document.body;
+    document.body.setAttribute("data-column-width", String(Math.round(column.getBoundingClientRect().width)));
     Array.prototype.forEach.call(document.images, function (img) {
       img.setAttribute("data-natural-width", String(img.naturalWidth));
+      img.setAttribute("data-shown-width", String(Math.round(img.getBoundingClientRect().width)));
     });
     Array.prototype.forEach.call(document.querySelectorAll("main table, article table"), function (t) {
-      t.setAttribute("data-top", String(Math.round(t.getBoundingClientRect().top + window.scrollY)));
+      var box = t.getBoundingClientRect();
+      t.setAttribute("data-top", String(Math.round(box.top + window.scrollY)));
+      t.setAttribute("data-width", String(Math.ceil(Math.max(box.width, t.scrollWidth))));
     });
     document.body.setAttribute("data-reader-check", "done");
   }
@@ -143,6 +148,60 @@ def test_table1_and_figure1_appear(rendered):
     figure_dom = rendered["book/executed/04_part2_figure1"][0]
     widths = [int(w) for w in re.findall(r'<img[^>]*data-natural-width="(\d+)"', figure_dom)]
     assert widths and max(widths) >= 300, f"Figure 1 not rendered as a loaded image: {widths}"
+
+
+# A figure is legible when the page shows it at no less than this share of its drawn size (a
+# 7-inch figure at 100 dpi fits the text column at 1280 px; a 13-inch one is shrunk to about 0.55).
+MIN_FIGURE_SCALE = 0.75
+
+
+def layout_problems(dom: str) -> list[str]:
+    """Tables wider than the text column, raw DataFrame tables, and figures shrunk below
+    :data:`MIN_FIGURE_SCALE` of their drawn width, in one chapter's probed DOM."""
+    column = int(re.search(r'data-column-width="(\d+)"', dom).group(1))
+    problems = []
+    for table in re.findall(r"<table\b[^>]*>", dom):
+        width = re.search(r'data-width="(\d+)"', table)
+        if width and int(width.group(1)) > column + 1:
+            problems.append(f"table {width.group(1)} px wide in a {column} px column: {table[:120]}")
+        if re.search(r'class="[^"]*\bdataframe\b', table):
+            problems.append(f"raw DataFrame table (use aslo.report.tables.reader_table): {table[:120]}")
+    for img in re.findall(r"<img\b[^>]*>", dom):
+        natural, shown = re.search(r'data-natural-width="(\d+)"', img), re.search(r'data-shown-width="(\d+)"', img)
+        if natural and shown and int(natural.group(1)) > 0 and int(shown.group(1)) < MIN_FIGURE_SCALE * int(natural.group(1)):
+            problems.append(f"figure drawn {natural.group(1)} px wide shown at {shown.group(1)} px: {img[:100]}")
+    return problems
+
+
+def test_layout_fits_the_text_column(rendered):
+    """No table wider than the text column and no raw DataFrame; every figure at a legible scale."""
+    problems = {chapter: layout_problems(dom) for chapter, (dom, _) in rendered.items()}
+    problems = {chapter: found for chapter, found in problems.items() if found}
+    assert problems == {}, json.dumps(problems, indent=1)
+
+
+def test_layout_check_can_fail():
+    """The check flags an over-wide table, a raw DataFrame and an over-wide figure."""
+    dom = ('<body data-column-width="740"><table class="dataframe" data-width="700"></table>'
+           '<table class="aslo-table" data-width="1200"></table>'
+           '<img data-natural-width="1300" data-shown-width="740"><img data-natural-width="700" data-shown-width="700">')
+    found = layout_problems(dom)
+    assert len(found) == 3 and "raw DataFrame" in found[0] and "1200 px wide" in found[1] and "1300" in found[2]
+
+
+def test_first_page_answers_first(rendered):
+    """The first page holds the answer: the verdict matrix and one line per claim, on the first screen."""
+    dom = rendered["book/intro"][0]
+    text = text_of(dom)
+    assert "The answer" in text and "Do the paper's claims hold?" in text
+    matrix = re.search(r'<table class="aslo-table aslo-verdicts"[^>]*>', dom)
+    assert matrix, "no verdict matrix on the first page"
+    top = int(re.search(r'data-top="(-?\d+)"', matrix.group(0)).group(1))
+    assert top < int(SCREEN.split(",")[1]), f"the verdict matrix starts at {top} px, below the first screen"
+    from aslo.report.claims import CLAIMS
+
+    for claim in (c for c in CLAIMS if c.in_paper):
+        assert f"{claim.label}:" in text, f"no line for {claim.id} on the first page"
 
 
 class _Links(HTMLParser):

@@ -61,3 +61,24 @@ def test_forest_plot_draws_one_interval_per_comparison_coloured_by_verdict():
     assert fig.get_size_inches()[0] <= 7.0  # fits the text column
     with pytest.raises(KeyError, match="margin_low"):
         forest_plot(intervals.drop(columns="margin_low"))
+
+
+def test_answer_page_holds_the_matrix_the_claims_how_sure_and_what_was_not_checked(tmp_path):
+    from types import SimpleNamespace
+
+    from aslo.report.answer import answer_markdown, survival_sentence, write_answer
+
+    survival = pd.DataFrame({"claim": [C1, C2], "model": ["ResNet18", "MACNN"], "run a": ["supported", "supported"],
+                             "run b": ["supported", "inconclusive"], "same in every run": ["yes", "no"]})
+    assert survival_sentence(survival).startswith("**How sure.** The default profile was run 2 times")
+    assert "1 of 2 (claim, model) verdicts are the same in every run, 1 of them decided (C1 ResNet18 supported)" \
+        in survival_sentence(survival)
+    profile = SimpleNamespace(name="default", samples=30)
+    text = answer_markdown(_verdicts(), profile, "Budget: 200 steps.", survival=survival)
+    assert text.startswith("## The answer") and 'class="aslo-table aslo-verdicts"' in text
+    assert f"- {C1}: **supported** for every model" in text and "Budget: 200 steps." in text
+    assert "Over the archive share:** not computed" in text and "30 seeded series per dataset" in text
+    archive = answer_markdown(_verdicts(), profile, "B.", archive_verdicts=_verdicts(), archive_coverage="3 of 32 datasets.")
+    assert "**Over the archive share.** 3 of 32 datasets." in archive and archive.count("aslo-verdicts") == 2
+    with pytest.raises(FileNotFoundError, match="no claim verdicts"):
+        write_answer(tmp_path, tmp_path, profile)

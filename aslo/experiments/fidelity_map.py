@@ -109,11 +109,18 @@ class Reading:
         a one-factor reading adds the factor that differs from the centre."""
         budget = BUDGETS[self.budget]
         text = f"lambda {short_number(self.effective_lambda)} per series, {budget['steps']} steps x {short_number(budget['lr'])}"
-        extra = {"loss": "CW loss read as the parent's cross-entropy", "sigma0": f"sigma0 {self.sigma0:g}",
-                 "eta": f"eta_d / eta_i {self.eta_d:g} / {self.eta_i:g}", "j_star": f"J* {self.j_star.replace('_', ' ')}",
-                 "improvement": f"improvement rule '{self.improvement.replace('_', ' ')}'",
-                 "amsgrad": "AMSGrad off" if not self.amsgrad else "AMSGrad on"}.get(self.factor)
+        extra = self._factor_words()
         return text + (f", {extra}" if extra else "")
+
+    def change_words(self) -> str:
+        """What a one-factor reading changes from the centre, in words ("centre" for the centre)."""
+        return self._factor_words() or ("centre" if self.factor == "centre" else self.words())
+
+    def _factor_words(self) -> str | None:
+        return {"loss": "CW loss: parent's cross-entropy", "sigma0": f"sigma0 {self.sigma0:g}",
+                "eta": f"eta_d / eta_i {self.eta_d:g} / {self.eta_i:g}", "j_star": f"J* {self.j_star.replace('_', ' ')}",
+                "improvement": f"improvement rule '{self.improvement.replace('_', ' ')}'",
+                "amsgrad": "AMSGrad off" if not self.amsgrad else "AMSGrad on"}.get(self.factor)
 
     def lambda_reading(self) -> str:
         """The lambda reading in words."""
@@ -553,6 +560,24 @@ def reading_sentence(reading: Reading, datasets: Iterable[str] | None = None) ->
             f"{reading.lambda_reading()}, CW loss read as '{reading.loss_reading}', sigma0 {reading.sigma0:g}, "
             f"eta_d/eta_i {reading.eta_d:g}/{reading.eta_i:g}, J* {reading.j_star}, improvement '{reading.improvement}'; "
             f"{MAP_SAMPLES} series per dataset (sample seed {MAP_SAMPLE_SEED}), {where}, attack seed {MAP_SEED}.")
+
+
+def provenance_table(evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR) -> pd.DataFrame:
+    """Who computed the stored map, one row per invocation that computed cells: date, commit,
+    command, CPU, torch threads, cells computed and minutes of wall time."""
+    path = Path(evidence_dir) / "provenance.json"
+    runs = json.loads(path.read_text()).get("runs", []) if path.exists() else []
+    return invocations_table(runs)
+
+
+def invocations_table(runs: list[dict]) -> pd.DataFrame:
+    """Provenance records (:func:`aslo.environment.invocation_record`) that computed cells, as a
+    short table for a reader."""
+    rows = [{"date": r["date"][:10], "commit": str(r["commit"])[:10], "command": r["command"],
+             "CPU": f"{r['machine'].get('processor', '?')} ({r['machine'].get('cpu_count', '?')} CPUs)",
+             "threads": r["machine"].get("torch_threads"), "cells": r.get("cells_ran", 0),
+             "minutes": round(r["wall_seconds"] / 60, 1)} for r in runs if r.get("cells_ran")]
+    return pd.DataFrame(rows, columns=["date", "commit", "command", "CPU", "threads", "cells", "minutes"])
 
 
 def provenance_sentence(evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR) -> str:

@@ -115,3 +115,59 @@ def effects_figure(claims: pd.DataFrame, acts: pd.DataFrame, width: float = 7.0)
     fig.suptitle("Per dataset (point estimates): green = acts / favours, red = does not, grey = not evaluated",
                  fontsize=8.5)
     return fig
+
+
+def archive_coverage(stored) -> str:
+    """One sentence on how much of the archive share is stored: complete datasets and cells."""
+    summaries = stored.summaries
+    per_dataset = summaries.groupby("dataset").size() if not summaries.empty else pd.Series(dtype=int)
+    cells_per_dataset = stored.expected // max(1, len(stored.profile.datasets))
+    complete = int((per_dataset >= cells_per_dataset).sum())
+    return (f"{complete} of {len(stored.profile.datasets)} datasets complete ({len(summaries)} of {stored.expected} "
+            f"cells stored: {len(stored.profile.models)} models x {cells_per_dataset // max(1, len(stored.profile.models))} "
+            f"attacks x {stored.profile.samples} series per dataset).")
+
+
+def cost_table(stored, store) -> pd.DataFrame:
+    """Measured cost per dataset and model from the stored cells' meta: training seconds (from the
+    model's training record), attack seconds summed over the stored cells, and their threads."""
+    rows = []
+    for row in stored.summaries.itertuples():
+        from aslo.experiments.grid import Cell
+
+        meta = store.read(Cell(row.profile, row.dataset, row.model, row.attack, int(row.seed))).meta
+        record = meta.get("model", {}).get("record", {})
+        rows.append(dict(dataset=row.dataset, model=row.model, train_seconds=record.get("seconds", np.nan),
+                         attack_seconds=meta.get("wall_seconds", np.nan), threads=meta.get("torch_threads")))
+    if not rows:
+        return pd.DataFrame(columns=["dataset", "model", "train_seconds", "attack_seconds", "cells", "threads"])
+    frame = pd.DataFrame(rows)
+    return (frame.groupby(["dataset", "model"], sort=False)
+            .agg(train_seconds=("train_seconds", "first"), attack_seconds=("attack_seconds", "sum"),
+                 cells=("attack_seconds", "size"), threads=("threads", "first")).reset_index())
+
+
+def model_accuracies(summaries: pd.DataFrame) -> pd.DataFrame:
+    """Per (dataset, model): our test accuracy and the published one where there is one
+    (:func:`aslo.report.models.accuracy_vs_published`)."""
+    from aslo.report.models import accuracy_vs_published
+
+    ours = summaries.groupby(["dataset", "model"], sort=False)["test_accuracy"].first().reset_index()
+    return accuracy_vs_published(ours)
+
+
+def live_beside_archive(archive_table: pd.DataFrame, live_table: pd.DataFrame,
+                        metrics=("ASR", "Mean Success Distance", "close to 0")) -> pd.DataFrame:
+    """ASL0 and No Reg. of Table 1 over the archive share beside the same cells of this build's
+    live run (both frames of :func:`aslo.report.table1.build_table1`), per model and metric."""
+    rows = []
+    for model, metric in archive_table.index:
+        if metric not in metrics:
+            continue
+        live = live_table.loc[(model, metric)] if (model, metric) in live_table.index else None
+        rows.append({"model": model, "metric": metric,
+                     "ASL0, archive": archive_table.loc[(model, metric), "ASL0"],
+                     "ASL0, this run": np.nan if live is None else live["ASL0"],
+                     "No Reg., archive": archive_table.loc[(model, metric), "No Reg."],
+                     "No Reg., this run": np.nan if live is None else live["No Reg."]})
+    return pd.DataFrame(rows)

@@ -58,14 +58,19 @@ def compare_on_first_dataset(profile, *, runs_dir, samples: int | None = None, p
 
 
 def plot_comparison_curves(comparison: BeyondComparison):
-    """One panel per model: ASR against the fraction of changed time steps, per attack."""
+    """One panel per model (two per row): ASR against the fraction of changed time steps, per attack."""
     import matplotlib.pyplot as plt
 
     from aslo.robustness import plot_robustness_curves
 
-    fig, axes = plt.subplots(1, len(comparison.curves), figsize=(4 * len(comparison.curves), 3.2), squeeze=False)
-    for ax, (model_name, model_curves) in zip(axes[0], comparison.curves.items()):
+    columns = min(2, len(comparison.curves))
+    rows = -(-len(comparison.curves) // columns)
+    # two panels per row at 7 inches: legible at the book's text width
+    fig, axes = plt.subplots(rows, columns, figsize=(7.0, 3.1 * rows), squeeze=False)
+    for ax, (model_name, model_curves) in zip(axes.ravel(), comparison.curves.items()):
         plot_robustness_curves(model_curves, ax=ax, title=f"{comparison.dataset}, {model_name}")
+    for ax in axes.ravel()[len(comparison.curves):]:
+        ax.set_visible(False)
     fig.tight_layout()
     return fig
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 NOTEBOOKS = ("01_method", "02_models", "03_part1_table1", "04_part2_figure1", "05_paper_vs_ours",
-             "07_where_claims_hold", "06_beyond")
+             "07_where_claims_hold", "08_archive", "06_beyond")
 # The kernel papermill starts: this Python, whatever "python3" kernel the user has registered.
 KERNEL = "aslo-current-python"
 # Cell tags that decide what a reader sees (Jupyter Book): the code stays one click away.
@@ -149,9 +149,14 @@ def notebook_problems(path: Path) -> list[str]:
 
 
 def check_executed(root=".", names=NOTEBOOKS) -> None:
-    """Raise BookError if any executed notebook is missing, lacks outputs or holds an error."""
+    """Raise BookError if any executed notebook is missing, lacks outputs or holds an error, or
+    the first page's answer (written after them) is missing."""
     executed = book_paths(root)["executed"]
     problems = [p for name in names for p in notebook_problems(executed / f"{name}.ipynb")]
+    from aslo.report.answer import ANSWER_FILE
+
+    if not (executed / ANSWER_FILE).is_file():
+        problems.append(f"{ANSWER_FILE}: the first page's answer was not written")
     if problems:
         raise BookError("executed notebooks not ready: " + "; ".join(problems)
                         + " (run `aslo book --profile P` without --no-execute)")
@@ -244,6 +249,7 @@ def make_book(profile: str, *, root=".", execute: bool = True, results_dir=None,
     them, build the HTML; return its folder. Each phase prints one line and shows its progress."""
     from aslo.environment import write_environment_facts
     from aslo.experiments import default_results_dir, default_runs_dir, run_grid
+    from aslo.report.answer import write_answer
     from aslo.report.conclusions import recheck_conclusions, write_verdict_survival
     from aslo.report.facts import write_portability_facts, write_profile_facts
     from aslo.report.models import resolve_profile, train_profile_models
@@ -278,6 +284,7 @@ def make_book(profile: str, *, root=".", execute: bool = True, results_dir=None,
         write_environment_facts(paths["outputs"])
         execute_notebooks(profile, root=root, results_dir=results_dir, runs_dir=runs_dir,
                           parameters=params, progress=progress)
+        write_answer(paths["outputs"], paths["executed"], prof)  # the first page, from the chapters' verdicts
         _phase(5, total, "building the book (warnings are errors)", progress)
     check_executed(root)
     return build_html(root, build_dir)

@@ -113,105 +113,126 @@ def reading_summary(patterns: pd.DataFrame) -> pd.DataFrame:
 
 
 def conclusion(patterns: pd.DataFrame, rules: ClaimRules | None = None) -> str:
-    """A paragraph, generated from the numbers, naming the reading(s) that show the paper's pattern."""
+    """A few generated sentences naming the reading(s) that show the paper's pattern; the numbers
+    behind them are in :func:`conclusion_numbers`."""
+    from aslo.experiments.fidelity_map import reading_by_id
+
     summary = reading_summary(patterns)
     if summary.empty:
         return "The map holds no complete reading yet."
     paper = paper_pattern(rules)
     n_paper = int(paper["pattern"].sum())
-    paper_models = ", ".join(paper.loc[paper["pattern"], "model"])
-    head = (f"Point estimates (no intervals): on the paper's own Table 1 the pattern (ASL0 and L1 with close-to-0 "
-            f"far above L2 and none, ASL0 with the lowest success distance, ASR kept) holds for {n_paper} of 4 models "
-            f"({paper_models}). ")
-    summary["share"] = summary["pattern"] / summary["models"]
-    need = summary["models"] * n_paper / 4
-    hits = summary[summary["pattern"] >= need - EPS]
-    best = summary.sort_values(["share", "zeros_far_above", "asl0_lowest_distance"], ascending=False).iloc[0]
-    detail = patterns[patterns["reading"] == best["reading"]]
-    numbers = "; ".join(
-        f"{r.model}: close-to-0 ASL0 {r.c0_asl0:.3g}, L1 {r.c0_l1:.3g}, L2 {r.c0_l2:.3g}, none {r.c0_none:.3g}, "
-        f"MSD(ASL0)/MSD(none) {r.msd_ratio_asl0_none:.3f}, largest ASR gap {r.asr_gap:.2f}"
-        for r in detail.itertuples())
-    parts = (f"zeros far above for {best['zeros_far_above']}, ASL0 lowest distance for "
-             f"{best['asl0_lowest_distance']}, ASR kept for {best['asr_kept']} of {best['models']} models")
+    head = (f"Point estimates, not verdicts: on the paper's own Table 1 the pattern (ASL0 and L1 with close-to-0 far "
+            f"above L2 and none, ASL0 with the lowest success distance, ASR kept) holds for {n_paper} of 4 models "
+            f"({', '.join(paper.loc[paper['pattern'], 'model'])}).")
+    best = _best_reading(summary)
+    hits = summary[summary["pattern"] >= summary["models"] * n_paper / 4 - EPS]
+    parts = (f"close-to-0 far above for {best['zeros_far_above']}, ASL0 lowest distance for "
+             f"{best['asl0_lowest_distance']} and ASR kept for {best['asr_kept']} of its {best['models']} models")
     if len(hits):
-        names = ", ".join(f"{r.reading} ({r.budget} budget, effective lambda {r.effective_lambda:g}: "
-                          f"{r.pattern} of {r.models} models)" for r in hits.itertuples())
-        body = (f"The map shows the paper's pattern, in at least the same share of models, under: {names}. "
-                f"The strongest is {best['reading']} ({best['budget']} budget): {parts}. Numbers: {numbers}.")
+        names = "; ".join(f"{reading_by_id(r.reading).words()} ({r.pattern} of {r.models} models)" for r in hits.itertuples())
+        body = f" The map shows it, in at least the same share of models, under: {names}."
     else:
-        body = (f"No reading of the map shows the paper's pattern in that share of models. The closest is "
-                f"{best['reading']} ({best['budget']} budget, effective lambda {best['effective_lambda']:g}): "
-                f"{parts}. Numbers: {numbers}.")
+        body = " No reading of the map shows it in that share of models."
+    closest = f" The closest reading is {reading_by_id(best['reading']).words()}: {parts} (its numbers are in the table below)."
     l1 = patterns.groupby("reading")["c0_l1"].max()
     asl0 = patterns.groupby("reading")["c0_asl0"].max()
-    tail = (f" Across all {len(summary)} readings the largest close-to-0 of L1 is {l1.max():.3g} "
-            f"({l1.idxmax()}) and of ASL0 {asl0.max():.3g} ({asl0.idxmax()}); the paper reports 10.6-241.6 "
-            "for L1 and 14.5-220.7 for ASL0.")
-    return head + body + tail
+    tail = (f" The largest close-to-0 counts of the map are {asl0.max():.3g} for ASL0 and {l1.max():.3g} for L1; "
+            "the paper reports 14.5-220.7 and 10.6-241.6.")
+    return head + body + closest + tail
 
 
-def _heat(ax, matrix: pd.DataFrame, title: str, fmt: str = "{:.2g}", cmap: str = "viridis", log: bool = False):
+def _best_reading(summary: pd.DataFrame) -> pd.Series:
+    summary = summary.assign(share=summary["pattern"] / summary["models"])
+    return summary.sort_values(["share", "zeros_far_above", "asl0_lowest_distance"], ascending=False).iloc[0]
+
+
+def conclusion_numbers(patterns: pd.DataFrame) -> pd.DataFrame:
+    """The numbers behind :func:`conclusion`: per model, the closest reading's close-to-0 counts,
+    MSD(ASL0)/MSD(none) and the largest ASR gap, with whether the pattern holds."""
+    summary = reading_summary(patterns)
+    if summary.empty:
+        return pd.DataFrame()
+    best = _best_reading(summary)["reading"]
+    detail = patterns[patterns["reading"] == best]
+    return pd.DataFrame({"model": detail["model"], "close-to-0 ASL0": detail["c0_asl0"], "close-to-0 L1": detail["c0_l1"],
+                         "close-to-0 L2": detail["c0_l2"], "close-to-0 none": detail["c0_none"],
+                         "MSD ASL0 / none": detail["msd_ratio_asl0_none"], "largest ASR gap": detail["asr_gap"],
+                         "pattern": detail["pattern"].map({True: "holds", False: "does not hold"})}).reset_index(drop=True)
+
+
+def _heat(ax, matrix: pd.DataFrame, title: str, fmt: str = "{:.2g}", cmap: str = "viridis", log: bool = False,
+          labels: bool = True):
     values = matrix.to_numpy(dtype=float)
+    ax.set_title(title, fontsize=9)
     if not np.isfinite(values).any():
-        ax.set_title(title + " (not run yet)", fontsize=8)
+        ax.set_title(title + " (not run yet)", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
         return None
     shown = np.log10(values + 1) if log else values
     im = ax.imshow(np.ma.masked_invalid(shown), aspect="auto", cmap=cmap)
-    ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], rotation=45, ha="right", fontsize=7)
-    ax.set_yticks(range(matrix.shape[0]), [str(i) for i in matrix.index], fontsize=7)
-    ax.set_title(title, fontsize=8)
+    ax.set_xticks(range(matrix.shape[1]), [str(c) for c in matrix.columns], fontsize=7.5)
+    ax.set_yticks(range(matrix.shape[0]), [str(i) for i in matrix.index] if labels else [], fontsize=8)
+    ax.tick_params(length=0)
     finite = shown[np.isfinite(shown)]
     mid = (finite.min() + finite.max()) / 2 if finite.size else 0
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             if np.isfinite(values[i, j]):
-                ax.text(j, i, fmt.format(values[i, j]), ha="center", va="center", fontsize=6,
-                        color="white" if shown[i, j] < mid else "black")
+                dark = finite.min() == finite.max() or shown[i, j] < mid  # one colour: the scale's darkest
+                ax.text(j, i, fmt.format(values[i, j]), ha="center", va="center", fontsize=8,
+                        color="white" if dark else "black")
     return im
 
 
-_PANELS = (("c0_asl0", "close-to-0, ASL0", True, "{:.3g}"), ("c0_l1", "close-to-0, L1", True, "{:.3g}"),
-           ("msd_ratio_asl0_none", "MSD(ASL0) / MSD(none)", False, "{:.3f}"),
-           ("asr_gap", "largest |ASR(ASL0) - ASR(X)|", False, "{:.2f}"))
+#: The quantities the map's heatmaps show: (column, title, log colour scale, number format).
+PANELS = (("c0_asl0", "close-to-0, ASL0", True, "{:.3g}"), ("c0_l1", "close-to-0, L1", True, "{:.3g}"),
+          ("msd_ratio_asl0_none", "MSD(ASL0) / MSD(none)", False, "{:.2f}"),
+          ("asr_gap", "largest |ASR(ASL0) - ASR(X)|", False, "{:.2f}"))
+_BUDGET_WORDS = {"short": "50 x 2e-3", "mid": "200 x 5e-4", "paper": "1000 x 1e-4"}
 
 
-def plot_plane(patterns: pd.DataFrame) -> Figure:
-    """Small multiples of the lambda x budget plane: rows = quantities, columns = models."""
-    from aslo.experiments.fidelity_map import PLANE_LAMBDAS
+def plot_plane(patterns: pd.DataFrame, quantity: str = "c0_asl0") -> Figure:
+    """One quantity of :data:`PANELS` over the lambda x budget plane, one panel per model (2 x 2),
+    sized for the book's text column (7 inches)."""
+    from aslo.experiments.fidelity_map import PLANE_LAMBDAS, short_number
 
+    column, title, log, fmt = next(p for p in PANELS if p[0] == quantity)
     plane = patterns[patterns["factor"].isin(["lambda", "default"])]
     models = [m for m in MODEL_ORDER if m in set(patterns["model"])]
-    fig = Figure(figsize=(2.6 * len(models), 1.6 * len(_PANELS) + 0.6), constrained_layout=True)
-    axes = fig.subplots(len(_PANELS), len(models), squeeze=False)
-    for i, (col, title, log, fmt) in enumerate(_PANELS):
-        for j, model in enumerate(models):
-            sub = plane[plane["model"] == model]
-            mat = sub.pivot_table(index="budget", columns="effective_lambda", values=col, aggfunc="first",
-                                  dropna=False)
-            mat = mat.reindex(index=["short", "mid", "paper"], columns=list(PLANE_LAMBDAS))
-            mat.columns = [f"{c:g}" for c in mat.columns]
-            _heat(axes[i][j], mat, f"{model}: {title}", fmt=fmt, log=log)
-    fig.suptitle("Effective per-sample lambda x budget (short: 50 x 2e-3; mid: 200 x 5e-4, the default "
-                 "profile's reading; paper: 1000 x 1e-4, ItalyPowerDemand only). Blank: not run.", fontsize=9)
+    fig = Figure(figsize=(7.0, 4.8), layout="constrained")
+    axes = fig.subplots(2, 2, squeeze=False).ravel()
+    for ax, model in zip(axes, models):
+        sub = plane[plane["model"] == model]
+        mat = sub.pivot_table(index="budget", columns="effective_lambda", values=column, aggfunc="first", dropna=False)
+        mat = mat.reindex(index=list(_BUDGET_WORDS), columns=list(PLANE_LAMBDAS))
+        mat.index = [_BUDGET_WORDS[b] for b in mat.index]
+        mat.columns = [short_number(c) for c in mat.columns]
+        _heat(ax, mat, model, fmt=fmt, log=log, labels=ax in axes[::2])
+    for ax in axes[len(models):]:
+        ax.set_visible(False)
+    fig.suptitle(f"{title}: budget (steps x lr, rows) by lambda per series (columns); blank: not run", fontsize=9.5)
     return fig
 
 
 def plot_one_factor(patterns: pd.DataFrame) -> Figure:
-    """Heatmaps of the one-factor-at-a-time readings (rows) by model (columns), per quantity."""
-    ofat = patterns[~patterns["factor"].isin(["lambda", "default"])]
+    """The one-factor-at-a-time readings (rows, named by what changes) by model (columns), one
+    panel per quantity (2 x 2), sized for the book's text column."""
     from aslo.experiments.fidelity_map import map_readings
 
-    order = [r.reading_id for r in map_readings() if r.reading_id in set(ofat["reading"])]
+    ofat = patterns[~patterns["factor"].isin(["lambda", "default"])]
+    readings = [r for r in map_readings() if r.reading_id in set(ofat["reading"])]
     models = [m for m in MODEL_ORDER if m in set(ofat["model"])]
-    fig = Figure(figsize=(13, 0.35 * len(order) + 1.5), constrained_layout=True)
-    axes = fig.subplots(1, len(_PANELS), squeeze=False)[0]
-    for ax, (col, title, log, fmt) in zip(axes, _PANELS):
-        mat = ofat.pivot_table(index="reading", columns="model", values=col, aggfunc="first")
-        _heat(ax, mat.reindex(index=order, columns=models), title, fmt=fmt, log=log)
-    fig.suptitle("One factor at a time around the centre reading (parent_batch lambda, 50 x 2e-3)", fontsize=9)
+    fig = Figure(figsize=(7.0, 1.4 + 0.56 * len(readings)), layout="constrained")
+    axes = fig.subplots(2, 2, squeeze=False).ravel()
+    for ax, (column, title, log, fmt) in zip(axes, PANELS):
+        mat = ofat.pivot_table(index="reading", columns="model", values=column, aggfunc="first")
+        mat = mat.reindex(index=[r.reading_id for r in readings], columns=models)
+        mat.index = [r.change_words() for r in readings]
+        mat.columns = models
+        _heat(ax, mat, title, fmt=fmt, log=log, labels=ax in axes[::2])
+    fig.suptitle("One factor at a time around the centre reading (lambda 6.4e-4 per series, 50 x 2e-3)", fontsize=9.5)
     return fig
 
 
@@ -241,12 +262,12 @@ def distance_comparison(long: pd.DataFrame, readings) -> pd.DataFrame:
 
 
 def distance_sentence(comparison: pd.DataFrame) -> str:
-    """One generated sentence on which distance matches the paper's magnitudes."""
+    """One generated sentence on which distance matches the paper's magnitudes (the numbers per
+    reading are in the comparison table)."""
     if comparison.empty:
         return "No reading is stored yet, so the distances are not compared."
     counts = comparison["closer"].value_counts()
-    parts = "; ".join(f"{r.reading}: L2 off by a median factor {10 ** r.l2_median_abs_log10_ratio:.2f}, "
-                      f"squared L2 by {10 ** r.l2_squared_median_abs_log10_ratio:.2f}" for r in comparison.itertuples())
-    winner = counts.idxmax()
-    return (f"Against the paper's Table 1 mean success distances, {winner} matches the magnitudes better in "
-            f"{counts.max()} of {len(comparison)} readings ({parts}).")
+    best = comparison["l2_median_abs_log10_ratio"].min()
+    return (f"Against the paper's Table 1 mean success distances, {counts.idxmax()} matches the magnitudes better in "
+            f"{counts.max()} of {len(comparison)} readings; the closest reading is off by a median factor "
+            f"{10 ** best:.2f} under L2.")

@@ -85,6 +85,17 @@ def compare_conclusions(stored: pd.DataFrame, fresh: pd.DataFrame) -> pd.DataFra
     return table[list(COMPARISON_COLUMNS)]
 
 
+def comparison_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`compare_conclusions`' table for a reader: claim id, model, comparison, the stored and
+    the fresh verdict, and whether the fresh estimate falls inside the stored interval."""
+    from aslo.report.claims import claim_by_label
+
+    return pd.DataFrame({"claim": [claim_by_label(c).id for c in table["claim"]], "model": table["model"],
+                         "comparison": table["a"] + " vs " + table["b"], "stored verdict": table["stored_verdict"],
+                         "verdict now": table["verdict_now"],
+                         "estimate inside stored interval": table["inside_stored_interval"].map({True: "yes", False: "no"})})
+
+
 def conclusions_sentence(table: pd.DataFrame | None, provenance: dict | None = None) -> str:
     """What the comparison of :func:`compare_conclusions` says, in two sentences."""
     if table is None or table.empty:

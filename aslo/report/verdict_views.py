@@ -96,6 +96,17 @@ def answer_lines(verdicts: pd.DataFrame) -> list[str]:
     return [claim_answer(claim, matrix.loc[claim]) for claim in matrix.index]
 
 
+def interval_rows(intervals: pd.DataFrame) -> pd.DataFrame:
+    """The interval table for a reader: claim id, model, comparison, the compared quantity, its
+    estimate and 95 % interval (in words), and the comparison's verdict."""
+    rows = []
+    for row in intervals.itertuples():
+        rows.append({"claim": claim_by_label(row.claim).id, "model": row.model, "comparison": f"{row.a} vs {row.b}",
+                     "quantity": row.quantity, "estimate": row.estimate,
+                     "interval": f"[{row.ci_low:.3g}, {row.ci_high:.3g}]", "verdict": row.verdict})
+    return pd.DataFrame(rows, columns=["claim", "model", "comparison", "quantity", "estimate", "interval", "verdict"])
+
+
 def forest_plot(intervals: pd.DataFrame, *, level: float = 0.95, width: float = 7.0) -> Figure:
     """Forest plots of the claims' margins: one panel per claim, one line per (model, comparison),
     the point estimate and its bootstrap interval, coloured by the comparison's verdict.
