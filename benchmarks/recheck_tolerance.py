@@ -12,7 +12,7 @@ float results on one machine, each in a fresh process (the settings are read at 
 
 and reports, per variation, how many cells are bit-identical, how many series changed success
 and the largest relative change of a successful series' L2: the evidence behind
-:data:`aslo.experiments.fidelity_map.RECHECK_TOLERANCE`. It writes
+:data:`aslo.experiments.recheck.RECHECK_TOLERANCE`. It writes
 ``benchmarks/results/recheck_tolerance.{csv,md}``.
 
     python benchmarks/recheck_tolerance.py [--cells 12] [--seed 1]
@@ -86,7 +86,7 @@ def main() -> None:
         "agree": "within tolerance"}).to_csv(f"{out}_summary.csv", index=False)
     if args.summarise_only:  # the .md keeps the commit and machine of the run that measured
         return
-    from aslo.experiments.fidelity_map import RECHECK_TOLERANCE
+    from aslo.experiments.recheck import RECHECK_TOLERANCE
 
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     lines = [f"# Stored map cells recomputed from the shipped weights under other float settings", "",

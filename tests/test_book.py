@@ -127,10 +127,13 @@ def test_book_end_to_end(built_book):
     for produced in ("table1.csv", "table1.md", "table1.html", "figure1.png", "figure1.svg", "claims.csv",
                      "claim_intervals.csv", "coverage.md", "paper_claims.csv", "paper_comparison.csv", "accuracy.csv", "attack_defaults.csv"):
         assert (outputs / produced).is_file(), produced
-    deviations = (html / "book" / "deviations.html").read_text()
-    # one vocabulary: interval verdicts for our numbers, point estimates for the paper's own Table 1
-    assert re.search(r"\b(supported|contradicted|inconclusive)\b", deviations) and "LSTMFCN" in deviations
-    assert "favours" in deviations
+    # one vocabulary: interval verdicts for our numbers (the first page and chapter 5), point
+    # estimates for the paper's own Table 1 (chapter 5)
+    intro = (html / "book" / "intro.html").read_text()
+    assert re.search(r"\b(supported|contradicted|inconclusive)\b", intro) and "LSTMFCN" in intro
+    verdict_page = (html / "book" / "executed" / "05_paper_vs_ours.html").read_text()
+    assert "favours" in verdict_page and "aslo-verdicts" in verdict_page
+    assert "reproduced" not in re.sub(r"<[^>]+>", " ", intro + verdict_page).replace("reproduction", "")
     method = (html / "book" / "method.html").read_text()
     assert "sigma0" in method and "AS_CW" in method
 
@@ -267,3 +270,24 @@ def test_notebooks_only_read_stored_results(tmp_path, monkeypatch):
     for name in ("03_part1_table1", "04_part2_figure1", "05_paper_vs_ours"):
         source = "".join(c.source for c in nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4).cells)
         assert "run_grid" not in source and "read_results(" in source and "coverage_note()" in source, name
+
+
+def _verdict_matrices(page: Path) -> list[list[str]]:
+    """The verdict matrices of a built page: per table, its cells' texts (verdict words), in order."""
+    out = []
+    for table in re.findall(r'<table class="aslo-table aslo-verdicts".*?</table>', page.read_text(), re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)<", table, re.S)
+        caption = re.search(r"<caption>(.*?)</caption>", table, re.S)
+        out.append([caption.group(1) if caption else ""] + [c.strip() for c in cells])
+    return out
+
+
+def test_every_page_gives_the_same_verdicts(built_book):
+    """The first page, the verdict chapter and the map chapter show one verdict per claim and model."""
+    _, html = built_book
+    first = _verdict_matrices(html / "book" / "intro.html")[0][1:]
+    chapter5 = _verdict_matrices(html / "book" / "executed" / "05_paper_vs_ours.html")[0][1:]
+    chapter7 = [m for m in _verdict_matrices(html / "book" / "executed" / "07_where_claims_hold.html")
+                if m[0].startswith("Profile ")]
+    assert first and set(first) <= {"supported", "contradicted", "inconclusive", "not evaluated"}
+    assert first == chapter5 and chapter7 and chapter7[0][1:] == first

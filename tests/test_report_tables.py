@@ -66,3 +66,10 @@ def test_figure1_marks_the_values_the_paper_states():
     assert sorted(round(float(line.get_ydata()[0]), 2) for line in marked) == [0.54, 1.24]
     assert not [line for ax in plot_figure1(_part2_summaries(), paper_points=False).axes for line in ax.get_lines()
                 if line.get_marker() == "D"]
+
+
+def test_key_values_keeps_numbers_as_rows():
+    from aslo.report.tables import key_values
+
+    frame = key_values({"asr": 0.5, "n": 3, "distance": "l2", "ok": True})
+    assert frame.to_dict("list") == {"quantity": ["asr", "n"], "value": [0.5, 3.0]}

@@ -114,8 +114,8 @@ def plot_adversarial_grid(x, examples: Mapping[str, object], *, clean_class=None
     if ncols < 1:
         raise ValueError(f"ncols must be >= 1, got {ncols}")
     nrows = math.ceil(len(names) / ncols)
-    if fig is None:
-        fig = Figure(figsize=(4.2 * ncols, 3.0 * nrows + 0.4), layout="constrained")
+    if fig is None:  # the book's text column is 7 inches wide
+        fig = Figure(figsize=(7.0, 2.5 * nrows + 0.5), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, ncols, sharey=True, squeeze=False)).ravel()
     for i, (ax, name) in enumerate(zip(axes, names)):
         plot_adversarial(x, examples[name], threshold=threshold, clean_class=clean_class,
@@ -123,6 +123,11 @@ def plot_adversarial_grid(x, examples: Mapping[str, object], *, clean_class=None
                          delta=(deltas or {}).get(name), ax=ax, legend=False)
         if i % ncols:
             ax.set_ylabel("")
+        if ncols > 1:  # narrow panels: the title on two lines, the labels smaller
+            ax.set_title(ax.get_title().replace(", L0", "\nL0"), fontsize=7.5)
+            ax.tick_params(labelsize=7)
+            ax.xaxis.label.set_fontsize(7.5)
+            ax.yaxis.label.set_fontsize(7.5)
     for ax in axes[len(names):]:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
@@ -218,7 +223,7 @@ def beyond_examples(profile, *, dataset: str | None = None, models=None, n_serie
     installed = set(available_peers())
     runnable = [p for p in peers if p in installed]
     seed = prof.seeds[0]
-    fig = Figure(figsize=(4.2 * (1 + len(runnable)), 3.2 * len(prof.models) + 0.6), layout="constrained")
+    fig = Figure(figsize=(7.0, 2.6 * len(prof.models) + 0.6), layout="constrained")  # the text column's width
     panels = np.atleast_1d(fig.subfigures(len(prof.models), 1))
     rows = []
     for panel, model in zip(panels, prof.models):

@@ -74,3 +74,11 @@ def reader_table(frame: pd.DataFrame, *, columns: Mapping[str, str] | None = Non
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</tbody></table>")
     return "\n".join(out) + "\n"
+
+
+def key_values(mapping: Mapping[str, object]) -> pd.DataFrame:
+    """A mapping's numeric entries as a two-column frame (``quantity``, ``value``) for
+    :func:`reader_table`: a summary shown as rows instead of one over-wide row."""
+    rows = [(str(k), float(v)) for k, v in mapping.items()
+            if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))]
+    return pd.DataFrame(rows, columns=["quantity", "value"])
