@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import shlex
-import signal
-import sys
 
 import pandas as pd
+
+from aslo.cli.options import invocation_command, stop_cleanly_on_sigterm
 
 
 def register(subparsers) -> None:
@@ -44,9 +43,7 @@ def main(args: argparse.Namespace) -> int:
     from aslo.experiments import fidelity_map as fm
     from aslo.experiments.runner import default_runs_dir
 
-    # A background run (nohup ... &) ignores SIGINT: let SIGTERM stop it cleanly, so that the
-    # provenance of the cells it computed is still written.
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_cleanly_on_sigterm()
     evidence = args.evidence_dir or fm.DEFAULT_EVIDENCE_DIR
     runs = args.runs_dir or default_runs_dir()
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
@@ -65,13 +62,9 @@ def main(args: argparse.Namespace) -> int:
                 Path(args.recheck_out).parent.mkdir(parents=True, exist_ok=True)
                 table.to_csv(args.recheck_out, index=False)
             return 0 if table["agree"].all() else 1
-        command = "aslo " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
+        command = invocation_command()
         table = fm.run_map(evidence_dir=evidence, runs_dir=runs, factors=args.factors, datasets=args.datasets,
                            models=args.models, device=args.device, progress=not args.no_progress,
                            command=command)
         print(f"{int(table['stored'].sum())} of {len(table)} planned (reading, cell) rows stored in {evidence}")
     return 0
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt

@@ -44,3 +44,24 @@ def runs_dir(args: argparse.Namespace):
     from aslo.experiments import default_runs_dir
 
     return args.runs_dir or default_runs_dir()
+
+
+def stop_cleanly_on_sigterm() -> None:
+    """Make SIGTERM (and SIGINT, which a background job starts with ignored) raise
+    KeyboardInterrupt, so that a long run stopped either way still writes the provenance of the
+    cells it computed (its ``finally`` clauses run)."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def invocation_command() -> str:
+    """This process's command line as the user typed it (``aslo ...``), for provenance records."""
+    import shlex
+    import sys
+
+    return "aslo " + " ".join(shlex.quote(a) for a in sys.argv[1:])

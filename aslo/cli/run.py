@@ -6,7 +6,7 @@ import argparse
 
 import pandas as pd
 
-from aslo.cli.options import add_device_option, add_store_options
+from aslo.cli.options import add_device_option, add_store_options, invocation_command, stop_cleanly_on_sigterm
 from aslo.experiments.profiles import PROFILES
 
 # Columns of the short table printed at the end (means over datasets and seeds).
@@ -57,10 +57,12 @@ def main(args: argparse.Namespace) -> int:
     """Run the grid and print the summary table."""
     from aslo.experiments import run_grid
 
+    stop_cleanly_on_sigterm()  # a stopped run still records its provenance
     summaries = run_grid(args.profile, part=args.part, datasets=args.datasets, models=args.models,
                          results_dir=args.results_dir, runs_dir=args.runs_dir,
                          progress=not args.no_progress, workers=args.workers,
-                         scheduler=args.scheduler, device=args.device, threads=args.threads)
+                         scheduler=args.scheduler, device=args.device, threads=args.threads,
+                         command=invocation_command())
     table = summary_table(summaries)
     if table.empty:
         print("no finished cells")

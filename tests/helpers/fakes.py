@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import signal
 import sys
 import time
 from pathlib import Path
@@ -118,8 +117,10 @@ if __name__ == "__main__":  # the interruption tests run this in a subprocess
     from aslo.experiments import run_grid
 
     # Whoever started us (a script's background job, a CI runner) may have left SIGINT ignored;
-    # the interruption test needs Python's own handler, so set it here, in the child.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    # as `aslo run` does, restore Python's handler and let SIGTERM interrupt the same way.
+    from aslo.cli.options import stop_cleanly_on_sigterm
+
+    stop_cleanly_on_sigterm()
     import argparse
 
     parser = argparse.ArgumentParser()
