@@ -74,6 +74,13 @@ def test_builtin_profiles_load(name):
 
         assert p.datasets == archive_datasets() and len(p.datasets) >= 30 and p.samples >= 10
         assert p.attack == load_profile("default").attack and not p.store_examples
+    if name == "archive_literal":
+        archive = load_profile("archive")
+        assert p.datasets == archive.datasets[:4] and (p.samples, p.sample_seed) == (archive.samples, archive.sample_seed)
+        assert p.attack == {"steps": 1000, "lr": 1e-4, "objective_scaling": "per_sample"} and not p.store_examples
+        from aslo.attacks import get_attack_config
+
+        assert get_attack_config("AS_CW", **p.attack_kwargs("AS_CW")).effective_reg_coef == 1e-5  # the literal lambda
     if name == "paper":
         assert len(p.datasets) == 128 and p.samples == 0 and p.seeds == (0, 1, 2)
         assert p.attack == {"steps": 1000, "lr": 1e-4} and p.training_recipe == "paper"

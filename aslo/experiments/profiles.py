@@ -29,7 +29,7 @@ from aslo.models import MODEL_NAMES, validate_model_name
 from aslo.training import TRAINING_RECIPES
 from aslo.training.device import check_device_name
 
-PROFILES: tuple[str, ...] = ("smoke", "default", "archive", "paper")
+PROFILES: tuple[str, ...] = ("smoke", "default", "archive", "archive_literal", "paper")
 _SCALAR = (bool, int, float, str)
 
 
