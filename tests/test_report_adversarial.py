@@ -65,7 +65,8 @@ def test_grid_has_one_panel_per_attack_with_its_own_marks():
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert len(axes) == 2
     assert [_marks(ax) for ax in axes] == [4, 40]
-    assert "SIGMA_ZERO: class 1 \u2192 2, L0 = 40 of 40" in axes[1].get_title()
+    # narrow panels of a grid carry the title on two lines
+    assert "SIGMA_ZERO: class 1 \u2192 2\nL0 = 40 of 40" in axes[1].get_title()
     assert fig.legends and fig.get_suptitle() == "t"
     with pytest.raises(ValueError, match="at least one"):
         plot_adversarial_grid(x, {})
