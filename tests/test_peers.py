@@ -168,3 +168,52 @@ def test_compare_on_times_repeated_runs_and_rejects_a_rerun_that_differs(monkeyp
     monkeypatch.setattr(compare, "run_attack", drifting)
     with pytest.raises(RuntimeError, match="different perturbations"):
         compare.compare_on(model, x, y, steps=5, ours=ours, repeats=2)
+
+
+class _Tally(torch.nn.Module):
+    """A linear model that counts its own calls: the ground truth the hooks must match."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(24, 3))
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return self.net(x)
+
+
+def test_pass_counter_counts_forwards_and_backwards_exactly():
+    from aslo.peers.passes import PassCounter
+
+    model = _Tally()
+    counter = PassCounter(model)
+    x = _series()
+    with torch.no_grad():
+        counter(x)  # a forward without a graph: no backward can follow
+    delta = torch.zeros_like(x, requires_grad=True)
+    for _ in range(3):
+        counter(x + delta).sum().backward()
+    counter(x[:2] + delta[:2]).sum().backward(retain_graph=False)
+    assert counter.forward_calls == model.calls == 5 and counter.backward_calls == 4
+    assert counter.forward_series == 4 * len(x) + 2 and counter.backward_series == 3 * len(x) + 2
+    assert counter.per_series(len(x)) == {"forwards_per_series": (4 * len(x) + 2) / len(x),
+                                          "backwards_per_series": (3 * len(x) + 2) / len(x)}
+    counter.reset()
+    assert counter.forward_calls == counter.backward_series == 0
+
+
+@pytest.mark.parametrize("name,forwards_at_least", [("VFGA", 20), ("SIGMA_ZERO", 10)])
+def test_compare_on_counts_each_attacks_passes(name, forwards_at_least):
+    """VFGA's extra forwards show up where steps hide them; a gradient attack pays one backward per step."""
+    pytest.importorskip("adv_lib")
+    from aslo.peers import REFERENCE, compare_on
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(24, 3))
+    x = _series()
+    table, _ = compare_on(model, x, model(x).argmax(1), steps=10, peers=(name,), ours=(REFERENCE,))
+    row = table.set_index("attack").loc[name]
+    assert row["forwards_per_series"] >= forwards_at_least and row["backwards_per_series"] >= 1
+    ours = table.set_index("attack").loc[REFERENCE]
+    assert ours["backwards_per_series"] <= ours["forwards_per_series"]

@@ -2,8 +2,9 @@
 
 ``adv_lib/attacks/__init__.py`` imports every attack, some of which import ``visdom`` and, via
 ``adv_lib.distances.lpips``, ``torchvision``; PyPI's torchvision does not import beside the CPU
-torch build used here. ``sigma_zero.py`` and ``fast_minimum_norm.py`` themselves only need torch
-and ``adv_lib.utils``, so we execute those two files directly under private module names.
+torch build used here. The files of the attacks used here (sigma-zero, FMN, VFGA, PDPGD) only
+need torch and ``adv_lib.utils`` / ``adv_lib.distances.lp_norms`` (PDPGD also names the visdom
+logger, whose import line is dropped), so we execute those files directly under private names.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ import importlib.util
 import warnings
 from pathlib import Path
 
-_FILES = {"sigma_zero": "sigma_zero.py", "fmn": "fast_minimum_norm.py"}
+#: adv-lib attack function -> the file that defines it.
+_FILES = {"sigma_zero": "sigma_zero.py", "fmn": "fast_minimum_norm.py", "vfga": "stochastic_sparse_attacks.py",
+          "pdpgd": "primal_dual_gradient_descent.py"}
+#: Lines dropped from a file before it runs: PDPGD's optional visdom logger (used only as a type
+#: annotation and an optional callback) would import visdom, which nothing here needs.
+_DROPPED_LINES = {"pdpgd": ("from adv_lib.utils.visdom_logger import VisdomLogger",)}
+_STAND_INS = {"pdpgd": {"VisdomLogger": object}}
 
 
 #: The one command that installs the peer libraries safely: both declare torchvision, which would
@@ -27,7 +34,7 @@ class PeerUnavailableError(ImportError):
 
 @functools.lru_cache(maxsize=None)
 def advlib_attack(name: str):
-    """The function ``name`` ("sigma_zero" or "fmn") from adv-lib, loaded file by file."""
+    """The attack function ``name`` (a key of ``_FILES``) from adv-lib, loaded file by file."""
     if name not in _FILES:
         raise ValueError(f"unknown adv-lib attack {name!r}; known: {', '.join(_FILES)}")
     spec = importlib.util.find_spec("adv_lib")
@@ -38,10 +45,16 @@ def advlib_attack(name: str):
         raise PeerUnavailableError(f"adv-lib has no {path.name} (expected adv-lib 0.2.8)")
     module_spec = importlib.util.spec_from_file_location(f"aslo.peers._adv_lib_{name}", path)
     module = importlib.util.module_from_spec(module_spec)
+    source = path.read_text(encoding="utf-8")
+    for line in _DROPPED_LINES.get(name, ()):
+        if line not in source:
+            raise PeerUnavailableError(f"adv-lib's {path.name} differs from 0.2.8 (no line {line!r})")
+        source = source.replace(line, "")
+    module.__dict__.update(_STAND_INS.get(name, {}))
     try:
         with warnings.catch_warnings():  # adv_lib.utils.projections imports distutils
             warnings.simplefilter("ignore", DeprecationWarning)
-            module_spec.loader.exec_module(module)
+            exec(compile(source, str(path), "exec"), module.__dict__)
     except ImportError as exc:
         raise PeerUnavailableError(f"adv-lib's {path.name} does not import here: {exc}") from exc
     if name == "fmn":

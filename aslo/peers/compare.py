@@ -19,6 +19,7 @@ import torch
 from ..attacks import run_attack
 from ..robustness import budget_points, curve_points, median_success_l0, robustness_curve
 from .affine import unit_box_for
+from .passes import PassCounter
 from .runners import run_peer
 
 #: The attack every row is compared with (the ``ratio_*`` columns).
@@ -68,7 +69,9 @@ def compare_on(model, x, y, *, steps: int, eps: float = 1.0, peers=(), paper_kwa
     of their durations (one run's time on a small batch varies by 20 % on this CPU) and the
     records come from the first (every attack is deterministic; a rerun that differs is an error).
     ``table`` has one row per attack (asr, median_l0 and mean_l2 over successes, ASR at L0
-    budgets of 1, 5 and 10 components and of 1-20 % of the series, sec_per_sample) and ``ratio_<col>`` = value / value of
+    budgets of 1, 5 and 10 components and of 1-20 % of the series, sec_per_sample,
+    forwards_per_series and backwards_per_series counted by :class:`~aslo.peers.passes.PassCounter`
+    over the whole call, clean prediction and final check included) and ``ratio_<col>`` = value / value of
     ``AS_CW_SPARSE_BOX``; ``curves`` maps each attack to its :func:`robustness_curve`.
     """
     x = torch.as_tensor(x)
@@ -83,18 +86,22 @@ def compare_on(model, x, y, *, steps: int, eps: float = 1.0, peers=(), paper_kwa
         raise ValueError(f"ours must include {REFERENCE}, the reference of the ratio columns")
     if isinstance(repeats, bool) or not isinstance(repeats, int) or repeats < 1:
         raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
-    runs = {label: (lambda name=name, kwargs=kwargs: run_attack(model, x, y, name, progress=progress, seed=seed,
+    counter = PassCounter(model)  # every attack sees the model through it: passes counted alike
+    runs = {label: (lambda name=name, kwargs=kwargs: run_attack(counter, x, y, name, progress=progress, seed=seed,
                                                                 lengths=lengths, **kwargs))
             for label, (name, kwargs) in mine.items() if ours is None or label in ours}
-    runs.update({name: (lambda name=name: run_peer(model, x, y, name, steps=steps, eps=eps, box=box, seed=seed,
+    runs.update({name: (lambda name=name: run_peer(counter, x, y, name, steps=steps, eps=eps, box=box, seed=seed,
                                                     lengths=lengths)) for name in peers})
     for label, run in runs.items():
-        results = [run() for _ in range(repeats)]
+        counter.reset()
+        results = [run()]
+        passes = counter.per_series(len(results[0].records))  # the first run's, clean prediction included
+        results += [run() for _ in range(repeats - 1)]
         records = results[0].records
         if any(not torch.equal(torch.as_tensor(r.delta), torch.as_tensor(results[0].delta)) for r in results[1:]):
             raise RuntimeError(f"{label} gave different perturbations on reruns with the same seed")
         duration = statistics.median(r.summary["duration"] for r in results)
-        rows.append(_row(label, records, duration, n_features))
+        rows.append({**_row(label, records, duration, n_features), **passes})
         curves[label] = robustness_curve(records, n_features)
     table = pd.DataFrame(rows)
     ref = table.set_index("attack").loc[REFERENCE]

@@ -1,4 +1,4 @@
-"""Peer attacks (sigma-zero, FMN-L0, CW, PGD) on our models and series, measured like ours.
+"""Peer attacks (sigma-zero, FMN-L0, VFGA, PDPGD-L0, CW, PGD) on our models and series, measured like ours.
 
 Each peer sees the model and the series through the same exact ``UnitBox`` (see ``affine``),
 gets the same step budget (forward+backward passes), attacks the clean prediction
@@ -26,10 +26,14 @@ from .affine import UnitBox, UnitModel, unit_box_for
 PEERS = {
     "SIGMA_ZERO": ("adv-lib", "sigma-zero (Cina et al.), L0, untargeted"),
     "FMN_L0": ("adv-lib", "Fast Minimum-Norm attack, L0 (Pintor et al.)"),
+    "VFGA": ("adv-lib", "Voting Folded Gaussian Attack (Hajri et al.), L0, greedy; max_iter = steps"),
+    "PDPGD_L0": ("adv-lib", "Primal-Dual Proximal Gradient Descent (Matyasko and Chau), L0, proximal operator 2/3"),
     "TA_CW": ("torchattacks", "Carlini-Wagner L2 (c=1, kappa=0, lr=0.01)"),
     "TA_PGD": ("torchattacks", "PGD L-infinity in our box eps (alpha = 2.5 eps / steps)"),
 }
 _MODULES = {"adv-lib": "adv_lib", "torchattacks": "torchattacks"}
+#: adv-lib peer -> the adv-lib function it runs.
+_ADVLIB_FUNCTIONS = {"SIGMA_ZERO": "sigma_zero", "FMN_L0": "fmn", "VFGA": "vfga", "PDPGD_L0": "pdpgd"}
 
 
 @dataclass
@@ -53,7 +57,7 @@ def peer_status() -> dict:
             continue
         try:
             if library == "adv-lib":
-                advlib_attack("sigma_zero" if name == "SIGMA_ZERO" else "fmn")
+                advlib_attack(_ADVLIB_FUNCTIONS[name])
             else:
                 import torchattacks  # noqa: F401
         except (ImportError, OSError) as exc:
@@ -94,6 +98,10 @@ def _attack(name: str, umodel, u, labels, steps: int, eps_u: float):
         return advlib_attack("sigma_zero")(umodel, u, labels, num_steps=steps)
     if name == "FMN_L0":
         return advlib_attack("fmn")(umodel, u, labels, norm=0, steps=steps)
+    if name == "VFGA":  # greedy: one component per iteration at most, so L0 <= steps
+        return advlib_attack("vfga")(umodel, u, labels, targeted=False, max_iter=steps)
+    if name == "PDPGD_L0":  # proximal_operator=23: the L2/3 operator adv-lib's docstring advises for L0
+        return advlib_attack("pdpgd")(umodel, u, labels, norm=0, num_steps=steps, proximal_operator=23)
     import torchattacks
 
     if name == "TA_CW":
