@@ -163,7 +163,7 @@ def check_executed(root=".", names=NOTEBOOKS) -> None:
 
 
 def build_html(root=".", build_dir=None) -> Path:
-    """Build the book with ``jupyter-book build ROOT -W -n --keep-going``; return the HTML folder."""
+    """Build the book with ``jupyter-book build ROOT --all -W -n --keep-going``; return the HTML folder."""
     paths = book_paths(root)
     for required in ("_config.yml", "_toc.yml", "references.bib"):
         if not (paths["root"] / required).is_file():
@@ -172,7 +172,9 @@ def build_html(root=".", build_dir=None) -> Path:
     if not Path(program).exists():
         raise BookError("jupyter-book is not installed: pip install 'jupyter-book<2'")
     out = Path(build_dir).resolve() if build_dir else paths["root"]
-    cmd = [program, "build", str(paths["root"]), "--path-output", str(out), "-W", "-n", "--keep-going"]
+    # --all: an incremental build skips writing when no page changed, and with it the copy of
+    # _static (an edited stylesheet would never reach the pages)
+    cmd = [program, "build", str(paths["root"]), "--path-output", str(out), "--all", "-W", "-n", "--keep-going"]
     done = subprocess.run(cmd, capture_output=True, text=True)
     if done.returncode != 0:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-40:])
