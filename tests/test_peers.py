@@ -217,3 +217,14 @@ def test_compare_on_counts_each_attacks_passes(name, forwards_at_least):
     assert row["forwards_per_series"] >= forwards_at_least and row["backwards_per_series"] >= 1
     ours = table.set_index("attack").loc[REFERENCE]
     assert ours["backwards_per_series"] <= ours["forwards_per_series"]
+
+
+def test_median_with_failures_counted_as_infinite():
+    from aslo.peers.compare import median_l0_failures_infinite
+
+    broken = pd.DataFrame({"success": [True, True, False], "l0": [2, 4, 24]})
+    assert median_l0_failures_infinite(broken) == 4.0  # 2, 4, inf
+    mostly_failed = pd.DataFrame({"success": [True, False, False], "l0": [2, 24, 24]})
+    assert median_l0_failures_infinite(mostly_failed) == float("inf")
+    with_best = pd.DataFrame({"success": [True, True], "l0": [9, 9], "best_l0": [1.0, 3.0]})
+    assert median_l0_failures_infinite(with_best) == 2.0  # the smallest adversarial L0 found counts
