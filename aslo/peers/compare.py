@@ -84,8 +84,9 @@ def compare_on(model, x, y, *, steps: int, eps: float = 1.0, peers=(), paper_kwa
     records come from the first (every attack is deterministic; a rerun that differs is an error).
     ``table`` has one row per attack (asr, median_l0 and mean_l2 over successes,
     median_l0_failures_inf (failures as infinite), ASR at L0 budgets of 1, 2, 5 and 10 components
-    (:data:`PROTOCOL_COUNTS`) and of 1-20 % of the series, sec_per_sample, forwards_per_series and backwards_per_series counted by :class:`~aslo.peers.passes.PassCounter`
-    over the whole call, clean prediction and final check included) and ``ratio_<col>`` = value / value of
+    (:data:`PROTOCOL_COUNTS`) and of 1-20 % of the series, sec_per_sample, forwards_per_series and
+    backwards_per_series counted by :class:`~aslo.peers.passes.PassCounter` over the whole call,
+    clean prediction and final check included) and ``ratio_<col>`` = value / value of
     ``AS_CW_SPARSE_BOX``; ``curves`` maps each attack to its :func:`robustness_curve`.
     """
     x = torch.as_tensor(x)
