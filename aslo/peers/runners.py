@@ -32,6 +32,11 @@ PEERS = {
     "TA_PGD": ("torchattacks", "PGD L-infinity in our box eps (alpha = 2.5 eps / steps)"),
 }
 _MODULES = {"adv-lib": "adv_lib", "torchattacks": "torchattacks"}
+#: Peers that evaluate sub-batches and tiles of the batch (VFGA: the series still to attack, and
+#: 2 x n_samples perturbed copies of each): :class:`ObservedOnly`, which needs the whole batch in
+#: order, cannot hold their padding fixed. On a variable-length set their perturbation of the
+#: padding is dropped afterwards and the example re-classified without it, like every peer's.
+RESHAPES_BATCH = frozenset({"VFGA"})
 #: adv-lib peer -> the adv-lib function it runs.
 _ADVLIB_FUNCTIONS = {"SIGMA_ZERO": "sigma_zero", "FMN_L0": "fmn", "VFGA": "vfga", "PDPGD_L0": "pdpgd"}
 
@@ -118,8 +123,8 @@ def run_peer(model, x, y, name: str, *, steps: int, eps: float, box: UnitBox | N
     ``eps`` is our box (original units): it widens the UnitBox (when ``box`` is None) and bounds
     TA_PGD. Success means the prediction on ``x + delta`` differs from the clean prediction.
     ``lengths`` (as in :func:`aslo.attacks.run_attack`): the peer attacks the model through
-    :class:`ObservedOnly`, the returned delta is zeroed on the padding, and the metrics count
-    observed steps only.
+    :class:`ObservedOnly` (except those in :data:`RESHAPES_BATCH`), the returned delta is zeroed
+    on the padding, and the metrics count observed steps only.
     Raises ValueError on bad input and PeerUnavailableError when the peer's library is missing.
     """
     if name not in PEERS:
@@ -141,7 +146,9 @@ def run_peer(model, x, y, name: str, *, steps: int, eps: float, box: UnitBox | N
         with torch.no_grad():
             clean = model(x).argmax(dim=1)
         u = box.to_unit(x).float()
-        umodel = UnitModel(model, box) if observed is None else ObservedOnly(UnitModel(model, box), u, observed)
+        umodel = UnitModel(model, box)
+        if observed is not None and name not in RESHAPES_BATCH:
+            umodel = ObservedOnly(umodel, u, observed)
         began = time.perf_counter()
         u_adv = _attack(name, umodel, u, clean, steps, box.eps_to_unit(eps)).detach()
         duration = time.perf_counter() - began
