@@ -580,27 +580,6 @@ def invocations_table(runs: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["date", "commit", "command", "CPU", "threads", "cells", "minutes"])
 
 
-def provenance_sentence(evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR) -> str:
-    """Who computed the stored map: commands, commits, dates, machines and wall times."""
-    path = Path(evidence_dir) / "provenance.json"
-    if not path.exists():
-        return f"No provenance file at {path}: the map has not been computed there."
-    prov = json.loads(path.read_text())
-    runs = prov.get("runs", [])
-    total = sum(r["wall_seconds"] for r in runs)
-    parts = "; ".join(f"`{r['command']}` at commit {r['commit'][:10]} on {r['date']} "
-                      f"({r['machine']['processor']}, {r['machine']['cpu_count']} CPUs, "
-                      f"{r['machine']['torch_threads']} torch thread(s)): {r['cells_ran']} cells in {r['wall_seconds'] / 60:.1f} min"
-                      for r in runs if r["cells_ran"])
-    table = map_table(evidence_dir)
-    cells = table[table["stored"]].drop_duplicates(["dataset", "model", "cell"])
-    compute = float(cells["wall_seconds"].sum())
-    return (f"The stored map holds {prov.get('cells_stored', 0)} of {prov.get('cells_planned', 0)} planned "
-            f"(reading, cell) rows ({len(cells)} distinct cells, whose attacks took {compute / 60:.1f} min in all, "
-            f"as each cell's meta.json records). Recorded invocations ({len(runs)}, {total / 60:.1f} min of wall "
-            f"time including training): {parts}.")
-
-
 def recheck_sentence(recheck: pd.DataFrame, tolerance: RecheckTolerance = RECHECK_TOLERANCE) -> str:
     """One generated sentence on the recheck's agreement (see :func:`recheck_stored_cells`)."""
     if recheck is None or recheck.empty:

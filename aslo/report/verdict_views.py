@@ -69,14 +69,6 @@ def verdict_matrix_html(verdicts: pd.DataFrame, caption: str | None = None) -> s
     return "\n".join(out) + "\n"
 
 
-def verdict_counts(verdicts: pd.DataFrame) -> pd.DataFrame:
-    """Per claim, how many models reach each verdict (columns in :data:`VERDICT_ORDER`)."""
-    matrix = verdict_matrix(verdicts)
-    counts = pd.DataFrame({word: (matrix == word).sum(axis=1) for word in VERDICT_ORDER})
-    counts.index.name = "claim"
-    return counts.reset_index()
-
-
 def claim_answer(claim: str, row: pd.Series) -> str:
     """One line on one claim: its verdict across models, e.g. "supported for ResNet18;
     inconclusive for INCEPTION, MACNN, LSTMFCN"."""
