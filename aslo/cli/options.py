@@ -46,6 +46,24 @@ def runs_dir(args: argparse.Namespace):
     return args.runs_dir or default_runs_dir()
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def add_compute_options(parser: argparse.ArgumentParser) -> None:
+    """``--workers``, ``--scheduler``, ``--threads``: how a run of cells computes (``aslo run``, ``aslo map``)."""
+    parser.add_argument("--workers", type=positive_int, metavar="N",
+                        help="run cells on a local Dask cluster of N single-threaded worker processes")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="run cells on an existing Dask scheduler")
+    parser.add_argument("--threads", type=positive_int, metavar="N",
+                        help="torch CPU threads for a serial run (CPU numbers depend on the count; each "
+                             "cell records it, and a recheck recomputes a cell with its own); default: torch's own")
+
+
 def stop_cleanly_on_sigterm() -> None:
     """Make SIGTERM (and SIGINT, which a background job starts with ignored) raise
     KeyboardInterrupt, so that a long run stopped either way still writes the provenance of the

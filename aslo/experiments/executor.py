@@ -178,8 +178,9 @@ class CellExecutor:
         observed = {} if lengths is None else {"lengths": take(lengths, idx)}
         started = time.time()
         t0 = time.perf_counter()
+        attack, overrides = p.attack_spec(cell.attack)  # a registered attack, or a variant of one
         summary, records, *delta = self.backend.run_attack(  # delta: absent from stand-in backends
-            net, x, y, cell.attack, p.attack_kwargs(cell.attack), seed=cell.seed,
+            net, x, y, attack, overrides, seed=cell.seed,
             device=p.device, distance=p.distance, batch_size=p.batch_size or None,
             progress=self.progress, **observed)
         wall = time.perf_counter() - t0

@@ -62,10 +62,21 @@ class Profile(Config):
     training: Mapping[str, Any] = field(default_factory=dict)
     training_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: str = ""
+    #: Named attack variants: cell attack name -> (registered attack, its settings over the
+    #: profile's). A cell may name a variant where it names an attack (the fidelity map's readings).
+    variants: Mapping[str, tuple[str, Mapping[str, Any]]] = field(default_factory=dict)
 
     def attack_kwargs(self, attack: str) -> dict[str, Any]:
         """Overrides for one attack: shared ``[attack]`` keys, then ``[attack.<NAME>]``."""
         return {**self.attack, **self.attack_overrides.get(attack, {})}
+
+    def attack_spec(self, name: str) -> tuple[str, dict[str, Any]]:
+        """(registered attack, overrides) that a cell naming ``name`` runs: a variant's attack
+        with the profile's settings for it, then the variant's; else ``name`` itself."""
+        if name in self.variants:
+            attack, overrides = self.variants[name]
+            return attack, {**self.attack_kwargs(attack), **overrides}
+        return name, self.attack_kwargs(name)
 
     def training_kwargs(self, model: str) -> dict[str, Any]:
         """Overrides for one model's training: ``[training]``, then ``[training.<model>]``."""
@@ -84,6 +95,12 @@ class Profile(Config):
                 raise ValueError(f"{field} must be a non-negative integer, got {value!r}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds) or not all(map(integer, self.seeds)):
             raise ValueError(f"seeds must be a non-empty tuple of distinct integers, got {self.seeds!r}")
+        for name, spec in self.variants.items():
+            if not isinstance(spec, tuple) or len(spec) != 2 or spec[0] not in GRID_ATTACKS:
+                raise ValueError(f"variant {name!r}: expected (one of {', '.join(GRID_ATTACKS)}, overrides), got {spec!r}")
+            if name in GRID_ATTACKS or not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
+                raise ValueError(f"variant name {name!r}: not an attack's name; letters, digits, '_', '-', '.' only "
+                                 "(it names the cell's folder)")
 
 
 # Top-level keys and their expected Python types.
@@ -283,6 +300,13 @@ def _split_overrides(table, section, names, fail):
     return shared, per
 
 
+def check_profile_layers(profile: Profile) -> Profile:
+    """Let the attack and training layers validate a profile built in code (as :func:`parse_profile`
+    does for a file); returns it. ValueError names the setting."""
+    _check_against_layers(profile, lambda key, problem: ValueError(f"{profile.source or profile.name}: {key!r}: {problem}"))
+    return profile
+
+
 def _check_against_layers(profile: Profile, fail) -> None:
     """Let the attack and training layers validate the overrides (unknown keys, bad values)."""
     for attack in GRID_ATTACKS:
@@ -291,6 +315,11 @@ def _check_against_layers(profile: Profile, fail) -> None:
         except (TypeError, ValueError, KeyError) as exc:
             key = f"attack.{attack}" if attack in profile.attack_overrides else "attack"
             raise fail(key, f"rejected by the attack layer: {exc}") from exc
+    for name, (attack, _) in profile.variants.items():
+        try:
+            resolve_attack_config(attack, profile.attack_spec(name)[1])
+        except (TypeError, ValueError, KeyError) as exc:
+            raise fail(f"variant {name}", f"rejected by the attack layer: {exc}") from exc
     for model in profile.models:
         try:
             resolve_train_config(model, profile.training_kwargs(model), profile.training_recipe)

@@ -192,7 +192,7 @@ def recheck_map_cells(out_dir: Path, *, progress: bool = True, n: int = RECHECK_
 
     Nothing is trained: the check asks whether the attack code still computes the stored cells
     from the same weights, on whatever machine runs it (within the stated tolerance,
-    :data:`aslo.experiments.recheck.RECHECK_TOLERANCE`), with the map's one torch thread."""
+    :data:`aslo.experiments.recheck.RECHECK_TOLERANCE`), each with the torch thread count it records."""
     from aslo.experiments import fidelity_map
 
     path = Path(out_dir) / "map_recheck.csv"
