@@ -6,7 +6,7 @@ import argparse
 
 import pandas as pd
 
-from aslo.cli.options import add_compute_options, invocation_command, stop_cleanly_on_sigterm
+from aslo.cli.options import add_compute_options, add_restamp_option, invocation_command, report_restamp, stop_cleanly_on_sigterm
 
 
 def register(subparsers) -> None:
@@ -30,6 +30,7 @@ def register(subparsers) -> None:
     p.add_argument("--models-dir", default=None,
                    help="with --recheck: the shipped weights (default evidence/models; read only)")
     add_compute_options(p)
+    add_restamp_option(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the recheck's choice of cells")
     p.add_argument("--recheck-out", metavar="CSV",
                    help="also write the recheck's table here (notebook 07 shows <report folder>/map_recheck.csv)")
@@ -46,6 +47,12 @@ def main(args: argparse.Namespace) -> int:
     evidence = args.evidence_dir or fm.DEFAULT_EVIDENCE_DIR
     runs = args.runs_dir or default_runs_dir()
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
+        if args.restamp_from is not None:
+            from aslo.experiments.restamp import restamp_plan, scheme_code
+
+            plan = fm.map_plan(evidence)
+            return report_restamp(restamp_plan(plan, scheme_code(args.restamp_from), scheme=args.restamp_from,
+                                               command=invocation_command()), plan.store.root)
         if args.recheck is not None:
             table = fm.recheck_stored_cells(args.recheck, args.seed, evidence_dir=evidence,
                                             models_dir=args.models_dir or fm.DEFAULT_MODELS_DIR,

@@ -83,3 +83,22 @@ def invocation_command() -> str:
     import sys
 
     return "aslo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def add_restamp_option(parser: argparse.ArgumentParser) -> None:
+    """``--restamp-from SCHEME``: carry stored cells over from an earlier identity scheme, then stop."""
+    parser.add_argument("--restamp-from", type=positive_int, metavar="SCHEME",
+                        help="instead of computing: give the stored cells that identity scheme SCHEME fingerprinted "
+                             "with today's code the current identity (aslo.experiments.restamp); nothing else changes")
+
+
+def report_restamp(table, store_root) -> int:
+    """Print what :func:`aslo.experiments.restamp.restamp_plan` did; exit code 0."""
+    done = int(table["restamped"].sum()) if len(table) else 0
+    print(f"{store_root}: {done} of {len(table)} stale cells carried over to the current identity scheme "
+          "(their stored code is today's under the earlier scheme)")
+    rest = table[~table["restamped"]] if len(table) else table
+    if len(rest):
+        print(f"{len(rest)} stay stale, e.g. {rest.iloc[0]['dataset']}/{rest.iloc[0]['model']}/{rest.iloc[0]['attack']}: "
+              f"{rest.iloc[0]['reason']}")
+    return 0

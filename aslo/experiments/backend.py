@@ -69,6 +69,15 @@ class Backend:
 
         return {**code_fingerprints(), "examples": EXAMPLES_FORMAT}
 
+    def attack_code(self, attack: str) -> dict[str, str]:
+        """Fingerprints of the code that decides only some attacks' numbers, for ``attack`` (a
+        registered name): the sparse extension for the exact-zero variants, else nothing."""
+        from aslo.attacks.registry import resolve_attack_name
+        from aslo.attacks.sparse import SPARSE_VARIANTS
+        from aslo.experiments.identity import extension_fingerprints
+
+        return extension_fingerprints(["sparse"]) if resolve_attack_name(attack) in SPARSE_VARIANTS else {}
+
     def load_dataset(self, name: str, normalize: bool):
         """A ``UCRDataset`` (needs ``x_test``, ``y_test``)."""
         from aslo.data import load_ucr

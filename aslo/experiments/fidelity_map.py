@@ -460,7 +460,9 @@ def store_sentence(table: pd.DataFrame) -> str:
     for state in ("stale", "corrupt", "missing"):
         rows = cells[cells["state"] == state]
         if len(rows):
-            text += f" {len(rows)} {state}" + (f" (for example: {rows['state_reason'].iloc[0]})." if state != "missing" else ".")
+            # a stale reason reads "stored with config A, now B: <what changed>"; keep what changed
+            why = rows["state_reason"].iloc[0].split(": ", 1)[-1] if state == "stale" else rows["state_reason"].iloc[0]
+            text += f" {len(rows)} {state}" + (f" (for example: {why})." if state != "missing" else ".")
     return text
 
 

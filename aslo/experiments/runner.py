@@ -56,7 +56,8 @@ class ConfigHasher:
         """Everything that determines a cell's numbers (device and timing excepted)."""
         p = self.profile
         if cell.attack not in self._attack:  # a registered attack, or a variant of one
-            self._attack[cell.attack] = self.backend.attack_config(*p.attack_spec(cell.attack))
+            attack, overrides = p.attack_spec(cell.attack)
+            self._attack[cell.attack] = (self.backend.attack_config(attack, overrides), self.backend.attack_code(attack))
         if cell.model not in self._train:
             self._train[cell.model] = self.backend.train_config(
                 cell.model, p.training_kwargs(cell.model), p.training_recipe)
@@ -64,7 +65,7 @@ class ConfigHasher:
             self._code = {**self.backend.code_version(), "runner": RUNNER_VERSION}
         return {
             "cell": {"dataset": cell.dataset, "model": cell.model, "attack": cell.attack, "seed": cell.seed},
-            "attack": self._attack[cell.attack],
+            "attack": self._attack[cell.attack][0],
             "training": self._train[cell.model],
             "train_seed": p.train_seed,
             "samples": p.samples,
@@ -72,7 +73,7 @@ class ConfigHasher:
             "distance": p.distance,
             "normalize": p.normalize,
             "batch_size": p.batch_size,  # batch-coupled losses (regulariser l2_batch) depend on it
-            "code": self._code,
+            "code": {**self._code, **self._attack[cell.attack][1]},
         }
 
     def hash(self, cell: Cell) -> str:
