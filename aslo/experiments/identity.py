@@ -49,10 +49,15 @@ NUMERIC_CODE: dict[str, tuple[str, ...]] = {
     "selection": ("aslo.experiments.grid:select_samples",),
 }
 
-#: Code that decides the numbers of some attacks only, and enters only their cells' identity:
-#: the exact-zero sparse variants (``aslo.attacks.sparse.SPARSE_VARIANTS``).
+#: Code that decides the numbers of some cells only, and enters only their identity: the exact-zero
+#: sparse variants (``aslo.attacks.sparse.SPARSE_VARIANTS``), the L0 benchmark's attacks, and the
+#: selection of correctly classified series (a profile's ``series = "correct"``).
 EXTENSION_CODE: dict[str, tuple[str, ...]] = {
     "sparse": ("aslo.attacks.sparse", "aslo.attacks.l0_search"),
+    # the L0 benchmark: the peers' runners, the exact [0, 1] map, the pass counter, the protocol
+    "peers": ("aslo.peers",),
+    # the benchmark's series: a seeded subset of the correctly classified ones
+    "correct_series": ("aslo.experiments.grid:correct_subset",),
 }
 
 #: Modules of ``aslo.attacks`` that decide no numbers (re-exports only).

@@ -30,6 +30,15 @@ from aslo.training import TRAINING_RECIPES
 from aslo.training.device import check_device_name
 
 PROFILES: tuple[str, ...] = ("smoke", "default", "archive", "archive_literal", "paper")
+#: A profile's choices of test series (see :func:`aslo.experiments.grid.correct_subset`).
+SERIES = ("all", "correct")
+
+
+def profile_attacks() -> tuple[str, ...]:
+    """The names a profile's ``attacks`` may hold: the grid's attacks, then the L0 benchmark's."""
+    from aslo.peers.l0 import L0_ATTACKS
+
+    return GRID_ATTACKS + tuple(L0_ATTACKS)
 _SCALAR = (bool, int, float, str)
 
 
@@ -56,6 +65,10 @@ class Profile(Config):
     device: str = "auto"
     batch_size: int = 0
     store_examples: bool = True
+    #: The attacks of the grid (Parts 1 and 2 by default; the L0 benchmark's names are allowed).
+    attacks: tuple[str, ...] = GRID_ATTACKS
+    #: Which test series are drawn: "all", or "correct" (only those the model classifies correctly).
+    series: str = "all"
     attack: Mapping[str, Any] = field(default_factory=dict)
     attack_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     training_recipe: str = "default"
@@ -87,6 +100,11 @@ class Profile(Config):
         check_choice(self.distance, DISTANCES, "distance")
         check_device_name(self.device)
         check_choice(self.training_recipe, TRAINING_RECIPES, "training recipe")
+        check_choice(self.series, SERIES, "series")
+        if not self.attacks or len(set(self.attacks)) != len(self.attacks):
+            raise ValueError(f"attacks must be a non-empty tuple of distinct names, got {self.attacks!r}")
+        for attack in self.attacks:
+            check_choice(attack, profile_attacks(), "attack")
         for model in self.models:
             validate_model_name(model)
         for field in ("train_seed", "samples", "sample_seed", "batch_size"):
@@ -118,6 +136,8 @@ _TOP_KEYS: dict[str, tuple[type, ...]] = {
     "device": (str,),
     "batch_size": (int,),
     "store_examples": (bool,),
+    "attacks": (list,),
+    "series": (str,),
     "training_recipe": (str,),
     "attack": (dict,),
     "training": (dict,),
@@ -234,7 +254,13 @@ def parse_profile(raw: Mapping[str, Any], source: str = "<profile>") -> Profile:
     recipe = raw.get("training_recipe", "default")
     if recipe not in TRAINING_RECIPES:
         raise fail("training_recipe", f"unknown recipe {recipe!r} (known: {', '.join(TRAINING_RECIPES)})")
-    attack, attack_over = _split_overrides(raw.get("attack", {}), "attack", GRID_ATTACKS, fail)
+    attacks = tuple(_each(raw.get("attacks", list(GRID_ATTACKS)), str, "attacks", fail, _check_attack_name))
+    if not attacks or len(set(attacks)) != len(attacks):
+        raise fail("attacks", "must be a non-empty list of distinct attack names")
+    series = raw.get("series", "all")
+    if series not in SERIES:
+        raise fail("series", f"unknown choice {series!r} (allowed: {', '.join(SERIES)})")
+    attack, attack_over = _split_overrides(raw.get("attack", {}), "attack", attacks, fail)
     training, training_over = _split_overrides(raw.get("training", {}), "training", models, fail)
     profile = Profile(
         name=name,
@@ -250,6 +276,8 @@ def parse_profile(raw: Mapping[str, Any], source: str = "<profile>") -> Profile:
         device=device,
         batch_size=raw.get("batch_size", 0),
         store_examples=raw.get("store_examples", True),
+        attacks=attacks,
+        series=series,
         attack=attack,
         attack_overrides=attack_over,
         training_recipe=recipe,
@@ -259,6 +287,14 @@ def parse_profile(raw: Mapping[str, Any], source: str = "<profile>") -> Profile:
     )
     _check_against_layers(profile, fail)
     return profile
+
+
+def _check_attack_name(name: str) -> str:
+    if name not in profile_attacks():
+        close = difflib.get_close_matches(name, profile_attacks(), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else f" (known: {', '.join(profile_attacks())})"
+        raise ValueError(f"unknown attack {name!r}{hint}")
+    return name
 
 
 def _type_names(types: tuple[type, ...]) -> str:
@@ -309,7 +345,7 @@ def check_profile_layers(profile: Profile) -> Profile:
 
 def _check_against_layers(profile: Profile, fail) -> None:
     """Let the attack and training layers validate the overrides (unknown keys, bad values)."""
-    for attack in GRID_ATTACKS:
+    for attack in profile.attacks:
         try:
             resolve_attack_config(attack, profile.attack_kwargs(attack))
         except (TypeError, ValueError, KeyError) as exc:

@@ -63,7 +63,7 @@ class ConfigHasher:
                 cell.model, p.training_kwargs(cell.model), p.training_recipe)
         if self._code is None:
             self._code = {**self.backend.code_version(), "runner": RUNNER_VERSION}
-        return {
+        config = {
             "cell": {"dataset": cell.dataset, "model": cell.model, "attack": cell.attack, "seed": cell.seed},
             "attack": self._attack[cell.attack][0],
             "training": self._train[cell.model],
@@ -73,8 +73,11 @@ class ConfigHasher:
             "distance": p.distance,
             "normalize": p.normalize,
             "batch_size": p.batch_size,  # batch-coupled losses (regulariser l2_batch) depend on it
-            "code": {**self._code, **self._attack[cell.attack][1]},
+            "code": {**self._code, **self._attack[cell.attack][1], **self.backend.series_code(p.series)},
         }
+        if p.series != "all":  # only then: the cells of earlier profiles keep their identity
+            config["series"] = p.series
+        return config
 
     def hash(self, cell: Cell) -> str:
         """Short stable hash of :meth:`config`."""
