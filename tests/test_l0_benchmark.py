@@ -55,12 +55,31 @@ def test_every_l0_attack_solves_one_decisive_step_with_l0_one(name):
     assert (adv[ok] != y[ok]).all()
     if name != "PDPGD_L0":  # PDPGD-L0 is not a minimum-L0 attack (the issue measured 44-237 on real sets)
         assert success.all() and (records["best_l0"] == 1).all(), records[["success", "l0", "best_l0"]]
+    if "l0_after_pointwise" in records:  # the check never makes an example denser
+        done = records["l0_after_pointwise"].notna()
+        assert (records.loc[done, "l0_after_pointwise"] <= records.loc[done, "l0"]).all()
     summary = result.summary
     assert summary["asr"] == success.mean() and summary["steps"] == 100
     for k in PROTOCOL_COUNTS:
         assert f"asr@k={k}" in summary
     assert summary["forwards_per_series"] >= 1 and summary["duration"] > 0
     assert math.isnan(summary["peak_memory_mb"]) or summary["peak_memory_mb"] >= 0
+
+
+def test_pointwise_check_removes_what_the_decision_does_not_need():
+    pytest.importorskip("foolbox")
+    from aslo.peers.affine import unit_box_for
+    from aslo.peers.l0 import pointwise_check
+
+    x = _series(4)
+    delta = torch.zeros_like(x)
+    delta[:, 0, 5] = -2 * x[:, 0, 5]  # flips the decisive step: adversarial with L0 = 1 ...
+    delta[:, 0, [0, 9, 12]] = 0.3  # ... padded with three steps the decision does not need
+    success = np.array([True, True, True, False])
+    check = pointwise_check(OneStep(), x, delta, success, unit_box_for(x, 1.0), seed=0)
+    assert check["l0_after_pointwise"][:3].tolist() == [1.0, 1.0, 1.0] and np.isnan(check["l0_after_pointwise"][3])
+    assert check["median_l0_after_pointwise"] == 1.0 and check["pointwise_reduced"] == 1.0
+    assert check["pointwise_forwards_per_series"] > 0
 
 
 def test_l0_attack_config_names_bad_settings():

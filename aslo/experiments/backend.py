@@ -168,7 +168,8 @@ class Backend:
 
             settings = l0_attack_config(attack, {k: v for k, v in kwargs.items() if k != "seed"})
             result = run_l0_attack(net, torch.as_tensor(x), torch.as_tensor(y), attack, steps=settings["steps"],
-                                   eps=settings["eps"], seed=kwargs["seed"], lengths=lengths)
+                                   eps=settings["eps"], seed=kwargs["seed"], lengths=lengths,
+                                   pointwise=settings["pointwise"])
             return json_safe(result.summary), result.records, result.delta
         result = run_attack(net, torch.as_tensor(x), torch.as_tensor(y), attack,
                             batch_size=batch_size or None, device=self.device(device),

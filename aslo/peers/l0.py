@@ -25,10 +25,11 @@ import torch
 
 from ..attacks import run_attack
 from ..config_base import check_keys, finite_number, integer
+from ..metrics import ZERO_THRESHOLD
 from ..robustness import best_l0, budget_points, curve_points, median_success_l0
-from .affine import UnitBox, unit_box_for
+from .affine import UnitBox, UnitModel, unit_box_for
 from .passes import PassCounter, peak_memory
-from .runners import PEERS, run_peer
+from .runners import PEERS, available_peers, pointwise_reduce, run_peer
 
 #: The absolute L0 budgets of the L0 literature's protocol at which the ASR is read.
 PROTOCOL_COUNTS = (1, 2, 5, 10)
@@ -65,11 +66,13 @@ L0_ATTACKS: dict[str, L0Attack] = {
                                  "in the peers' box", "AS_CW_BUDGET", _budget_settings),
     "AS_CW_SPARSE_BOX": L0Attack("ours", "aslo", "ASL0 with exact zeros in the peers' box", "AS_CW_SPARSE",
                                  _sparse_box_settings),
-    **{name: L0Attack("peer", PEERS[name][0], PEERS[name][1]) for name in ("SIGMA_ZERO", "FMN_L0", "VFGA", "PDPGD_L0")},
+    **{name: L0Attack("peer", PEERS[name][0], PEERS[name][1])
+       for name in ("SIGMA_ZERO", "FMN_L0", "VFGA", "PDPGD_L0", "BB_L0")},
 }
 
-#: The settings a profile may give an L0 attack (its ``[attack]`` table).
-L0_SETTINGS = ("steps", "eps")
+#: The settings a profile may give an L0 attack (its ``[attack]`` table): the step budget, the box
+#: margin, and whether foolbox's Pointwise then checks the output (when foolbox is installed).
+L0_SETTINGS = ("steps", "eps", "pointwise")
 
 
 def l0_attack_config(name: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -79,7 +82,9 @@ def l0_attack_config(name: str, overrides: Mapping[str, Any] | None = None) -> d
         raise ValueError(f"unknown L0 benchmark attack {name!r}; known: {', '.join(L0_ATTACKS)}")
     overrides = dict(overrides or {})
     check_keys(overrides, L0_SETTINGS, f"setting of L0 attack {name}")
-    steps, eps = overrides.get("steps", 1000), overrides.get("eps", 1.0)
+    steps, eps, pointwise = overrides.get("steps", 1000), overrides.get("eps", 1.0), overrides.get("pointwise", True)
+    if not isinstance(pointwise, bool):
+        raise ValueError(f"pointwise must be true or false, got {pointwise!r}")
     if not integer(steps) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if not finite_number(eps) or eps < 0:
@@ -87,7 +92,8 @@ def l0_attack_config(name: str, overrides: Mapping[str, Any] | None = None) -> d
     attack = L0_ATTACKS[name]
     version = "aslo" if attack.library == "aslo" else _library_version(attack.library)
     return {"l0_attack": name, "side": attack.side, "library": attack.library, "library_version": version,
-            "registered": attack.registered, "steps": int(steps), "eps": float(eps)}
+            "registered": attack.registered, "steps": int(steps), "eps": float(eps), "pointwise": pointwise,
+            "foolbox_version": _library_version("foolbox") if pointwise else None}
 
 
 def _library_version(library: str) -> str:
@@ -109,7 +115,7 @@ class L0Result:
 
 
 def run_l0_attack(model, x, y, name: str, *, steps: int, eps: float = 1.0, seed: int = 0,
-                  lengths=None) -> L0Result:
+                  lengths=None, pointwise: bool = True) -> L0Result:
     """Run benchmark attack ``name`` on ``x`` (N, C, L) with ``steps`` iterations and measure it.
 
     ``eps``: the margin of the UnitBox around the data (original units). ``lengths``: observed
@@ -117,9 +123,13 @@ def run_l0_attack(model, x, y, name: str, *, steps: int, eps: float = 1.0, seed:
     successes), ``median_l0_failures_inf`` (failures counted as infinite), ``asr@k=<k>`` for
     :data:`PROTOCOL_COUNTS`, ``asr@<p>%`` for :data:`PROTOCOL_FRACTIONS`, ``forwards_per_series``,
     ``backwards_per_series``, ``duration`` (seconds), ``peak_memory_mb`` and the summary of
-    :func:`aslo.metrics.summarize`.
+    :func:`aslo.metrics.summarize`. ``pointwise`` (and foolbox installed): foolbox's Pointwise
+    then starts from every success and resets what components it can (:func:`pointwise_check`);
+    records get ``l0_after_pointwise``, the summary ``median_l0_after_pointwise``,
+    ``pointwise_reduced`` (the share of successes it made sparser) and its forwards per series,
+    none of which count in the attack's passes or time.
     """
-    config = l0_attack_config(name, {"steps": steps, "eps": eps})
+    config = l0_attack_config(name, {"steps": steps, "eps": eps, "pointwise": pointwise})
     x = torch.as_tensor(x)
     box = unit_box_for(x, eps)
     counter = PassCounter(model)  # every attack sees the model through it: passes counted alike
@@ -138,7 +148,45 @@ def run_l0_attack(model, x, y, name: str, *, steps: int, eps: float = 1.0, seed:
     summary = {**result.summary, **protocol_summary(records, n_features),
                **counter.per_series(len(records)), "duration": duration, "peak_memory_mb": memory.megabytes,
                "attack": name, "steps": config["steps"]}
-    return L0Result(records=records, summary=summary, delta=torch.as_tensor(result.delta), box=box)
+    delta = torch.as_tensor(result.delta)
+    if pointwise and "foolbox" in available_libraries():
+        check = pointwise_check(model, x, delta, records["success"].to_numpy(bool), box, seed=seed)
+        records["l0_after_pointwise"] = check.pop("l0_after_pointwise")
+        summary.update(check)
+    return L0Result(records=records, summary=summary, delta=delta, box=box)
+
+
+def pointwise_check(model, x: torch.Tensor, delta: torch.Tensor, success: np.ndarray, box: UnitBox, *,
+                    seed: int = 0) -> dict[str, Any]:
+    """foolbox's Pointwise from each successful ``x + delta``: the L0 it leaves per series
+    (``l0_after_pointwise``, NaN where the attack failed), their median, the share of successes
+    it made sparser (``pointwise_reduced``, NaN without successes) and its forwards per series.
+
+    Runs in float64 unit space, so the model sees exactly ``x`` and ``x + delta``."""
+    counter = PassCounter(model)
+    umodel = UnitModel(counter, box).eval()
+    u, u_adv = box.to_unit(x), box.to_unit(x + delta)
+    with torch.no_grad():
+        clean = model(x).argmax(dim=1)
+    ok = torch.tensor(np.array(success, dtype=bool))
+    reduced = pointwise_reduce(umodel, u, clean, u_adv, ok, seed=seed)
+    before, after = counted_l0(delta.double()), counted_l0(box.delta_from_unit(reduced - u))
+    done = np.array(success, dtype=bool)
+    after[~done] = np.nan
+    return {"l0_after_pointwise": after,
+            "median_l0_after_pointwise": float(np.median(after[done])) if done.any() else math.nan,
+            "pointwise_reduced": float((after[done] < before[done]).mean()) if done.any() else math.nan,
+            "pointwise_forwards_per_series": counter.forward_series / len(x)}
+
+
+def counted_l0(delta: torch.Tensor) -> np.ndarray:
+    """L0 per series as the metrics count it: components moved by more than ZERO_THRESHOLD."""
+    return (delta.abs().flatten(1) > ZERO_THRESHOLD).sum(dim=1).double().numpy()
+
+
+def available_libraries() -> set[str]:
+    """The peer libraries that import here (by the names of :data:`aslo.peers.runners.PEERS`)."""
+    return {PEERS[name][0] for name in available_peers()}
 
 
 def protocol_summary(records: pd.DataFrame, n_features: int) -> dict[str, float]:
