@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 NOTEBOOKS = ("01_method", "02_models", "03_part1_table1", "04_part2_figure1", "05_paper_vs_ours",
-             "07_where_claims_hold", "08_archive", "06_beyond")
+             "07_where_claims_hold", "08_archive", "06_beyond", "09_benchmark")
 # The kernel papermill starts: this Python, whatever "python3" kernel the user has registered.
 KERNEL = "aslo-current-python"
 # Cell tags that decide what a reader sees (Jupyter Book): the code stays one click away.
