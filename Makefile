@@ -15,8 +15,8 @@ LOCK_EXTRAS := book test distributed
 # The peer attack packages, locked and installed without the dependencies they declare (torchvision
 # would pull another torch, torchattacks pins an old requests); what they import beyond
 # pyproject's dependencies is PEER_IMPORTS. Same list as aslo.peers.PEERS_INSTALL (a test checks).
-PEERS := adv-lib==0.2.8 torchattacks==3.5.1
-PEER_IMPORTS := scipy
+PEERS := adv-lib==0.2.8 torchattacks==3.5.1 foolbox==3.3.4 eagerpy==0.30.0
+PEER_IMPORTS := scipy GitPython
 # The lock is universal: Python 3.10 and newer, Linux, macOS and Windows (markers select the lines).
 LOCK_PYTHON := 3.10
 UV_VERSION := 0.13.9

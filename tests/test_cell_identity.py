@@ -10,7 +10,9 @@ import pytest
 
 from aslo.experiments import ResultStore, grid_cells, load_profile, plan_grid, run_grid
 from aslo.experiments.backend import Backend
-from aslo.experiments.identity import NUMERIC_CODE, code_fingerprints, group_fingerprint, module_files, source_fingerprint
+from aslo.experiments.identity import (EXTENSION_CODE, NOT_NUMERIC, NUMERIC_CODE, PREVIOUS_SCHEMES, code_fingerprints,
+                                      group_fingerprint, module_files, source_fingerprint)
+from aslo.experiments.restamp import restamp_plan, scheme_code
 from aslo.experiments.runner import ConfigHasher
 from helpers.fakes import SMALL_PROFILE, FakeBackend, write_profile
 
@@ -59,8 +61,69 @@ def test_real_backend_identity_covers_attack_model_training_data_and_selection_c
     assert set(NUMERIC_CODE) <= set(config["code"])
     assert {"attacks", "models", "training", "data", "selection", "metrics"} <= set(NUMERIC_CODE)
     assert config["code"]["attacks"] == code_fingerprints()["attacks"]
-    covered = {p.name for p in module_files("aslo.attacks")}
-    assert {"algorithm.py", "sparse.py", "l0_search.py", "config.py"} <= covered
+    assert "sparse" not in config["code"]  # a paper attack: the sparse extension does not decide it
+    assert set(Backend().attack_code("AS_CW_BUDGET")) == {"sparse"} and Backend().attack_code("AS_CW") == {}
+
+
+def test_every_attack_module_has_an_identity_group():
+    """A new module of aslo.attacks must be placed: in the engine, in an extension, or as not numeric."""
+    placed = {entry.split(":")[0] for groups in (NUMERIC_CODE, EXTENSION_CODE) for entries in groups.values()
+              for entry in entries if ":" not in entry} | set(NOT_NUMERIC)
+    for path in module_files("aslo.attacks"):
+        name = "aslo.attacks" if path.stem == "__init__" else f"aslo.attacks.{path.stem}"
+        assert name in placed, f"{name} is in no identity group (aslo.experiments.identity)"
+    assert set(PREVIOUS_SCHEMES[1]) == set(NUMERIC_CODE)
+
+
+def test_function_entries_follow_that_function_only(tmp_path, monkeypatch):
+    (tmp_path / "fakeselect.py").write_text("def pick(n):\n    return n + 1\n\n\ndef other():\n    return 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = group_fingerprint(("fakeselect:pick",))
+    (tmp_path / "fakeselect.py").write_text("def pick(n):\n    return n + 1\n\n\ndef other():\n    return 3\n")
+    group_fingerprint.cache_clear()
+    assert group_fingerprint(("fakeselect:pick",)) == before  # another function changed
+    (tmp_path / "fakeselect.py").write_text("def pick(n):\n    return n + 2\n\n\ndef other():\n    return 3\n")
+    group_fingerprint.cache_clear()
+    assert group_fingerprint(("fakeselect:pick",)) != before
+    with pytest.raises(ValueError, match="no top-level function 'gone'"):
+        group_fingerprint(("fakeselect:gone",))
+    group_fingerprint.cache_clear()
+    sys.modules.pop("fakeselect", None)
+
+
+class NewScheme(FakeBackend):
+    """The same code fingerprinted under another grouping: other fingerprints, the same numbers."""
+
+    def code_version(self):
+        return {"metrics": "regrouped"}
+
+
+def test_restamp_carries_over_only_cells_of_the_same_code(tmp_path):
+    path = write_profile(tmp_path)
+    res = tmp_path / "res"
+    run_grid(path, results_dir=res, runs_dir=tmp_path / "runs", progress=False, backend=FakeBackend())
+    store = ResultStore(res / "tiny")
+    cells = store.cells()
+    before = {c: (store.path(c) / "records.csv").read_bytes() for c in cells}
+    plan = plan_grid(path, results_dir=res, backend=NewScheme())
+    assert {s.state for s in plan.states.values()} == {"stale"}
+    # another earlier code than the stored one: nothing is carried over, and the table says why
+    other = restamp_plan(plan, {"metrics": "fake-0", "runner": 1}, scheme=1, command="wrong")
+    assert not other["restamped"].any() and other["reason"].str.contains("the metrics code changed").all()
+    assert store.provenance()[-1]["command"] != "wrong"
+    table = restamp_plan(plan, {"metrics": "fake-1", "runner": 1}, scheme=1, command="restamp")
+    assert table["restamped"].all() and len(table) == len(cells)
+    again = plan_grid(path, results_dir=res, backend=NewScheme())
+    assert {s.state for s in again.states.values()} == {"done"} and not again.pending
+    for cell in cells:  # the numbers are untouched, byte for byte; the meta says what happened
+        assert (store.path(cell) / "records.csv").read_bytes() == before[cell]
+        note = store.read(cell).meta["restamped"][-1]
+        assert note["scheme"].startswith("1 -> ") and note["from_config_hash"] == plan_grid(
+            path, results_dir=tmp_path / "elsewhere", backend=FakeBackend()).hashes[cell]
+    assert not list((res / "tiny").glob("*/*/*/seed*.*"))  # no copy left aside
+    assert store.provenance()[-1]["cells_restamped"] == len(cells)
+    with pytest.raises(ValueError, match="unknown earlier identity scheme"):
+        scheme_code(99)
 
 
 def test_stale_reason_names_the_code_that_changed(tmp_path):
@@ -113,3 +176,17 @@ class RealisticFake(FakeBackend):
     def run_attack(self, net, x, y, attack, overrides, **kwargs):
         summary, records = super().run_attack(net, x, y, attack, overrides, **kwargs)
         return summary, records, np.zeros_like(np.asarray(x))
+
+
+def test_cli_restamp_reports_what_it_carried_over(tmp_path, capsys):
+    from aslo.cli import main
+
+    path = write_profile(tmp_path)
+    res = tmp_path / "res"
+    run_grid(path, results_dir=res, runs_dir=tmp_path / "runs", progress=False, backend=FakeBackend())
+    # the stand-in's code is not this repository's under scheme 1: nothing is carried over
+    assert main(["run", "--profile", str(path), "--results-dir", str(res), "--restamp-from", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "0 of 28 stale cells carried over" in out and "28 stay stale" in out
+    assert main(["map", "--evidence-dir", str(tmp_path / "map"), "--restamp-from", "1"]) == 0
+    assert "0 of 0 stale cells" in capsys.readouterr().out

@@ -81,6 +81,12 @@ def test_builtin_profiles_load(name):
         from aslo.attacks import get_attack_config
 
         assert get_attack_config("AS_CW", **p.attack_kwargs("AS_CW")).effective_reg_coef == 1e-5  # the literal lambda
+    if name == "l0bench":  # the L0 benchmark: the archive share, its models, the protocol's series
+        from aslo.peers.l0 import L0_ATTACKS
+
+        archive = load_profile("archive")
+        assert p.datasets == archive.datasets and p.training == archive.training and p.series == "correct"
+        assert set(p.attacks) == set(L0_ATTACKS) and p.samples == 10 and not p.store_examples
     if name == "paper":
         assert len(p.datasets) == 128 and p.samples == 0 and p.seeds == (0, 1, 2)
         assert p.attack == {"steps": 1000, "lr": 1e-4} and p.training_recipe == "paper"
@@ -185,3 +191,4 @@ def test_archive_share_follows_its_rule():
     assert ((left_out["length"] > MAX_LENGTH) | (left_out["train_points"] > MAX_TRAIN_POINTS)).all()
     costs = archive_candidates().set_index("name").loc[list(share), "estimated_seconds"]
     assert costs.is_monotonic_increasing  # cheapest first: a run cut short holds whole datasets
+

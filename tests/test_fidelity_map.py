@@ -44,6 +44,13 @@ class TinyBackend(Backend):
         return net.eval(), {"test_accuracy": 0.5 + self.shift}
 
 
+class ChangedAttackCode(TinyBackend):
+    """The same layers after an edit of the attack code."""
+
+    def code_version(self):
+        return {**super().code_version(), "attacks": "0000000000000000"}
+
+
 def test_plan_shares_cells_between_readings():
     plan = fm.plan()
     assert set(plan["attack"]) == set(fm.TABLE1_ATTACKS)
@@ -82,35 +89,53 @@ def test_map_runs_resumes_and_rechecks(tmp_path):
     evidence = tmp_path / "ev"
     backend = TinyBackend()
     before = torch.get_num_threads()
-    torch.set_num_threads(fm.MAP_THREADS + 1)  # the map must pin its own count whatever the caller's
+    torch.set_num_threads(2)  # the run must pin its own count whatever the caller's
     try:
         table = fm.run_map(evidence_dir=evidence, runs_dir=tmp_path / "runs", factors=["centre", "sigma0"],
-                           models=["lstmfcn"], progress=False, backend=backend, command="test")
-        assert torch.get_num_threads() == fm.MAP_THREADS + 1  # restored afterwards
+                           models=["lstmfcn"], progress=False, backend=backend, command="test", threads=1)
+        assert torch.get_num_threads() == 2  # restored afterwards
     finally:
         torch.set_num_threads(before)
-    assert backend.threads_seen == {fm.MAP_THREADS}
+    assert backend.threads_seen == {1}
     lstm = table[table["model"] == "lstmfcn"]
     complete = lstm.groupby("reading")["stored"].all()
     # The centre is also the plane's lambda = 6.4e-4 point (same cells).
     assert set(complete[complete].index) == {"centre=parent_batch", "lambda=0.00064", "sigma0=0.001", "sigma0=0.1"}
     done = table[table["stored"]]
     assert done["asr"].notna().all() and (done["n"] == fm.MAP_SAMPLES).all()
+    assert set(table.loc[~table["stored"], "state"]) == {"missing"}
     prov = json.loads((evidence / "provenance.json").read_text())
     assert prov["runs"][0]["cells_ran"] == 2 * (4 + 2) and prov["runs"][0]["command"] == "test"
-    assert prov["runs"][0]["machine"]["torch_threads"] == fm.MAP_THREADS
-    # Resuming computes nothing.
+    assert prov["runs"][0]["threads"] == 1 and prov["runs"][0]["factors"] == ["centre", "sigma0"]
+    # The cells are the grid's: same store layout and meta (thread count, weights, full config).
+    grid = fm.map_plan(evidence, backend=TinyBackend())
+    stored = [c for c in grid.cells if grid.states[c].state == "done"]
+    assert len(stored) == 12 and {c.relpath.split("/")[2].split("-")[0] for c in stored} == set(fm.TABLE1_ATTACKS)
+    meta = grid.store.read(stored[0]).meta
+    assert meta["torch_threads"] == 1 and meta["config"]["samples"] == fm.MAP_SAMPLES
+    assert meta["config"]["attack"]["steps"] == 50 and "attacks" in meta["config"]["code"]
+    # Resuming computes nothing (and trains nothing).
+    again = TinyBackend()
     fm.run_map(evidence_dir=evidence, runs_dir=tmp_path / "runs", factors=["centre", "sigma0"],
-               models=["lstmfcn"], progress=False, backend=TinyBackend(), command="again")
-    prov = json.loads((evidence / "provenance.json").read_text())
-    assert prov["runs"][1]["cells_ran"] == 0 and prov["runs"][1]["cells_already_stored"] == 12
+               models=["lstmfcn"], progress=False, backend=again, command="again")
+    assert again.trained == 0 and len(json.loads((evidence / "provenance.json").read_text())["runs"]) == 1
     assert fm.provenance_table(evidence)["cells"].tolist() == [12]  # only the run that computed cells
+    # A change of the attack code makes every stored cell stale, and the table says so.
+    stale = fm.map_table(evidence, backend=ChangedAttackCode())
+    assert not stale["stored"].any()
+    assert stale.loc[stale["state"] == "stale", "state_reason"].str.contains("the attacks code changed since").all()
+    assert (stale["state"] == "stale").sum() == (table["stored"]).sum()
+    assert fm.store_sentence(table).startswith("The map holds 12 of its ")
+    assert "12 stale (for example: the attacks code changed since" in fm.store_sentence(stale)
     # The recheck recomputes the same numbers from the shipped weights ...
     shipped = tmp_path / "models"
     shipped.mkdir()
     with pytest.raises(ValueError, match="only 0 stored cells"):  # nothing shipped yet
         fm.recheck_stored_cells(3, seed=1, evidence_dir=evidence, models_dir=shipped, backend=TinyBackend())
     (shipped / "shipped").write_text("")
+    for dataset in fm.MAP_DATASETS:  # the layout of a checkpoint folder: one folder per dataset and model
+        for model in fm.MAP_MODELS:
+            (shipped / dataset / model).mkdir(parents=True)
     check = fm.recheck_stored_cells(3, seed=1, evidence_dir=evidence, models_dir=shipped, backend=TinyBackend())
     assert len(check) == 3 and check["agree"].all() and check["identical"].all()
     assert (check["success_changed"] == 0).all() and (check["l2_max_rel_diff"] == 0).all()
@@ -159,8 +184,9 @@ def test_cli_recheck_reports_a_clear_error(tmp_path, capsys):
 
     assert main(["map", "--evidence-dir", str(tmp_path), "--models-dir", str(tmp_path), "--recheck", "3"]) == 2
     assert "only 0 stored cells" in capsys.readouterr().err
-    assert main(["map", "--evidence-dir", str(tmp_path), "--recheck", "3", "--threads", "0"]) == 2
-    assert "--threads must be a positive integer" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["map", "--evidence-dir", str(tmp_path), "--recheck", "3", "--threads", "0"])
+    assert "--threads: must be >= 1" in capsys.readouterr().err
     assert main(["map", "--evidence-dir", str(tmp_path), "--factors", "nonsense", "--no-progress"]) == 2
     assert "no reading has a factor" in capsys.readouterr().err
 

@@ -74,7 +74,7 @@ def test_run_peer_rejects_bad_arguments_before_running():
 
 @pytest.mark.parametrize("name", list(PEERS))
 def test_peer_runs_and_is_measured_in_original_units(name):
-    library = {"adv-lib": "adv_lib", "torchattacks": "torchattacks"}[PEERS[name][0]]
+    library = {"adv-lib": "adv_lib", "torchattacks": "torchattacks", "foolbox": "foolbox"}[PEERS[name][0]]
     pytest.importorskip(library)
     from aslo.peers import run_peer
 

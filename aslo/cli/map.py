@@ -6,7 +6,7 @@ import argparse
 
 import pandas as pd
 
-from aslo.cli.options import invocation_command, stop_cleanly_on_sigterm
+from aslo.cli.options import add_compute_options, add_restamp_option, invocation_command, report_restamp, stop_cleanly_on_sigterm
 
 
 def register(subparsers) -> None:
@@ -29,8 +29,8 @@ def register(subparsers) -> None:
                    help="recompute N (>= 3) seeded stored cells from the shipped weights instead of running")
     p.add_argument("--models-dir", default=None,
                    help="with --recheck: the shipped weights (default evidence/models; read only)")
-    p.add_argument("--threads", type=int, default=None, metavar="N",
-                   help="with --recheck: torch threads (default: the map's own count, 1)")
+    add_compute_options(p)
+    add_restamp_option(p)
     p.add_argument("--seed", type=int, default=0, help="seed of the recheck's choice of cells")
     p.add_argument("--recheck-out", metavar="CSV",
                    help="also write the recheck's table here (notebook 07 shows <report folder>/map_recheck.csv)")
@@ -47,13 +47,17 @@ def main(args: argparse.Namespace) -> int:
     evidence = args.evidence_dir or fm.DEFAULT_EVIDENCE_DIR
     runs = args.runs_dir or default_runs_dir()
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
+        if args.restamp_from is not None:
+            from aslo.experiments.restamp import restamp_plan, scheme_code
+
+            plan = fm.map_plan(evidence)
+            return report_restamp(restamp_plan(plan, scheme_code(args.restamp_from), scheme=args.restamp_from,
+                                               command=invocation_command()), plan.store.root)
         if args.recheck is not None:
-            if args.threads is not None and args.threads < 1:
-                raise ValueError(f"--threads must be a positive integer, got {args.threads}")
             table = fm.recheck_stored_cells(args.recheck, args.seed, evidence_dir=evidence,
                                             models_dir=args.models_dir or fm.DEFAULT_MODELS_DIR,
                                             device=args.device, progress=not args.no_progress,
-                                            datasets=args.datasets, threads=args.threads or fm.MAP_THREADS)
+                                            datasets=args.datasets)
             print(table.to_string(index=False))
             print(fm.recheck_sentence(table))
             if args.recheck_out:
@@ -65,6 +69,7 @@ def main(args: argparse.Namespace) -> int:
         command = invocation_command()
         table = fm.run_map(evidence_dir=evidence, runs_dir=runs, factors=args.factors, datasets=args.datasets,
                            models=args.models, device=args.device, progress=not args.no_progress,
-                           command=command)
+                           command=command, threads=args.threads, workers=args.workers,
+                           scheduler=args.scheduler)
         print(f"{int(table['stored'].sum())} of {len(table)} planned (reading, cell) rows stored in {evidence}")
     return 0

@@ -46,6 +46,24 @@ def runs_dir(args: argparse.Namespace):
     return args.runs_dir or default_runs_dir()
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def add_compute_options(parser: argparse.ArgumentParser) -> None:
+    """``--workers``, ``--scheduler``, ``--threads``: how a run of cells computes (``aslo run``, ``aslo map``)."""
+    parser.add_argument("--workers", type=positive_int, metavar="N",
+                        help="run cells on a local Dask cluster of N single-threaded worker processes")
+    parser.add_argument("--scheduler", metavar="ADDRESS", help="run cells on an existing Dask scheduler")
+    parser.add_argument("--threads", type=positive_int, metavar="N",
+                        help="torch CPU threads for a serial run (CPU numbers depend on the count; each "
+                             "cell records it, and a recheck recomputes a cell with its own); default: torch's own")
+
+
 def stop_cleanly_on_sigterm() -> None:
     """Make SIGTERM (and SIGINT, which a background job starts with ignored) raise
     KeyboardInterrupt, so that a long run stopped either way still writes the provenance of the
@@ -65,3 +83,22 @@ def invocation_command() -> str:
     import sys
 
     return "aslo " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+
+
+def add_restamp_option(parser: argparse.ArgumentParser) -> None:
+    """``--restamp-from SCHEME``: carry stored cells over from an earlier identity scheme, then stop."""
+    parser.add_argument("--restamp-from", type=positive_int, metavar="SCHEME",
+                        help="instead of computing: give the stored cells that identity scheme SCHEME fingerprinted "
+                             "with today's code the current identity (aslo.experiments.restamp); nothing else changes")
+
+
+def report_restamp(table, store_root) -> int:
+    """Print what :func:`aslo.experiments.restamp.restamp_plan` did; exit code 0."""
+    done = int(table["restamped"].sum()) if len(table) else 0
+    print(f"{store_root}: {done} of {len(table)} stale cells carried over to the current identity scheme "
+          "(their stored code is today's under the earlier scheme)")
+    rest = table[~table["restamped"]] if len(table) else table
+    if len(rest):
+        print(f"{len(rest)} stay stale, e.g. {rest.iloc[0]['dataset']}/{rest.iloc[0]['model']}/{rest.iloc[0]['attack']}: "
+              f"{rest.iloc[0]['reason']}")
+    return 0

@@ -6,7 +6,8 @@ import argparse
 
 import pandas as pd
 
-from aslo.cli.options import add_device_option, add_store_options, invocation_command, stop_cleanly_on_sigterm
+from aslo.cli.options import (add_compute_options, add_device_option, add_restamp_option, add_store_options,
+                              invocation_command, report_restamp, stop_cleanly_on_sigterm)
 from aslo.experiments.profiles import PROFILES
 
 # Columns of the short table printed at the end (means over datasets and seeds).
@@ -25,21 +26,10 @@ def register(subparsers) -> None:
     p.add_argument("--models", nargs="+", metavar="NAME", help="restrict to these models")
     add_store_options(p)
     add_device_option(p, default=None)
-    p.add_argument("--workers", type=_positive_int, metavar="N",
-                   help="run cells on a local Dask cluster of N single-threaded worker processes")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="run cells on an existing Dask scheduler")
-    p.add_argument("--threads", type=_positive_int, metavar="N",
-                   help="torch CPU threads for a serial run (CPU numbers depend on the count; each "
-                        "cell records it); default: torch's own")
+    add_compute_options(p)
+    add_restamp_option(p)
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=main)
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def summary_table(summaries: pd.DataFrame) -> pd.DataFrame:
@@ -57,6 +47,14 @@ def main(args: argparse.Namespace) -> int:
     """Run the grid and print the summary table."""
     from aslo.experiments import run_grid
 
+    if args.restamp_from is not None:
+        from aslo.experiments import plan_grid
+        from aslo.experiments.restamp import restamp_plan, scheme_code
+
+        plan = plan_grid(args.profile, part=args.part, datasets=args.datasets, models=args.models,
+                         results_dir=args.results_dir)
+        return report_restamp(restamp_plan(plan, scheme_code(args.restamp_from), scheme=args.restamp_from,
+                                           command=invocation_command()), plan.store.root)
     stop_cleanly_on_sigterm()  # a stopped run still records its provenance
     summaries = run_grid(args.profile, part=args.part, datasets=args.datasets, models=args.models,
                          results_dir=args.results_dir, runs_dir=args.runs_dir,

@@ -36,8 +36,20 @@ def json_safe(value: Any) -> Any:
     return str(value)
 
 
+def is_l0_benchmark_attack(attack: str) -> bool:
+    """Whether ``attack`` names one of the L0 benchmark's attacks (:data:`aslo.peers.l0.L0_ATTACKS`)."""
+    from aslo.peers.l0 import L0_ATTACKS
+
+    return attack in L0_ATTACKS
+
+
 def resolve_attack_config(attack: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """The attack layer's full, validated configuration for ``attack`` with overrides."""
+    """The full, validated configuration for ``attack`` with overrides: an L0 benchmark attack's
+    (:func:`aslo.peers.l0.l0_attack_config`), else the attack layer's."""
+    if is_l0_benchmark_attack(attack):
+        from aslo.peers.l0 import l0_attack_config
+
+        return json_safe(l0_attack_config(attack, overrides))
     from aslo.attacks import get_attack_config
 
     return json_safe(get_attack_config(attack, **dict(overrides)))
@@ -68,6 +80,40 @@ class Backend:
         from aslo.experiments.identity import code_fingerprints
 
         return {**code_fingerprints(), "examples": EXAMPLES_FORMAT}
+
+    def attack_code(self, attack: str) -> dict[str, str]:
+        """Fingerprints of the code that decides only some attacks' numbers, for ``attack``: the
+        sparse extension for the exact-zero variants (ours in the L0 benchmark included), the peers'
+        layer for every L0 benchmark attack, else nothing."""
+        from aslo.attacks.registry import resolve_attack_name
+        from aslo.attacks.sparse import SPARSE_VARIANTS
+        from aslo.experiments.identity import extension_fingerprints
+
+        groups, registered = [], attack
+        if is_l0_benchmark_attack(attack):
+            from aslo.peers.l0 import L0_ATTACKS
+
+            groups.append("peers")
+            registered = L0_ATTACKS[attack].registered  # None for a peer
+        if registered is not None and resolve_attack_name(registered) in SPARSE_VARIANTS:
+            groups.append("sparse")
+        return extension_fingerprints(sorted(groups))
+
+    def series_code(self, series: str) -> dict[str, str]:
+        """Fingerprints of the code that draws a profile's ``series`` beyond ``select_samples``:
+        the selection of correctly classified series for "correct", else nothing."""
+        from aslo.experiments.identity import extension_fingerprints
+
+        return extension_fingerprints(["correct_series"]) if series == "correct" else {}
+
+    def predict(self, net, x, device: str):
+        """The model's predicted classes of ``x`` (numpy int64), in batches of 256 series."""
+        import torch
+
+        dev = self.device(device)
+        with torch.no_grad():
+            parts = [net(torch.as_tensor(x[i:i + 256]).to(dev)).argmax(dim=1).cpu() for i in range(0, len(x), 256)]
+        return torch.cat(parts).numpy()
 
     def load_dataset(self, name: str, normalize: bool):
         """A ``UCRDataset`` (needs ``x_test``, ``y_test``)."""
@@ -117,6 +163,14 @@ class Backend:
         kwargs.setdefault("seed", seed)  # a profile's own attack seed wins over the cell's
         torch.manual_seed(seed)
         np.random.seed(seed % 2**32)
+        if is_l0_benchmark_attack(attack):
+            from aslo.peers.l0 import l0_attack_config, run_l0_attack
+
+            settings = l0_attack_config(attack, {k: v for k, v in kwargs.items() if k != "seed"})
+            result = run_l0_attack(net, torch.as_tensor(x), torch.as_tensor(y), attack, steps=settings["steps"],
+                                   eps=settings["eps"], seed=kwargs["seed"], lengths=lengths,
+                                   pointwise=settings["pointwise"])
+            return json_safe(result.summary), result.records, result.delta
         result = run_attack(net, torch.as_tensor(x), torch.as_tensor(y), attack,
                             batch_size=batch_size or None, device=self.device(device),
                             progress=progress, distance=distance, lengths=lengths, **kwargs)

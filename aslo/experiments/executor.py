@@ -19,7 +19,7 @@ import pandas as pd
 
 from aslo.experiments.backend import Backend, json_safe
 from aslo.experiments.examples import cell_examples
-from aslo.experiments.grid import Cell, select_samples
+from aslo.experiments.grid import Cell, correct_subset, select_samples
 from aslo.experiments.locks import FileLock
 from aslo.experiments.profiles import Profile
 from aslo.experiments.store import ResultStore
@@ -171,15 +171,20 @@ class CellExecutor:
         p = self.profile
         data = self.models.dataset(cell.dataset)
         net, model_record = self.models.model(cell.dataset, cell.model)
-        idx = select_samples(int(len(data.y_test)), p.samples, p.sample_seed)
+        if p.series == "correct":  # the L0 literature's protocol: only series the model gets right
+            predictions = self.backend.predict(net, data.x_test, p.device)
+            idx = correct_subset(predictions, np.asarray(data.y_test), p.samples, p.sample_seed)
+        else:
+            idx = select_samples(int(len(data.y_test)), p.samples, p.sample_seed)
         x, y = take(data.x_test, idx), take(data.y_test, idx)
         # observed lengths of variable-length series; a stand-in dataset without them gets none
         lengths = getattr(data, "lengths_test", None)
         observed = {} if lengths is None else {"lengths": take(lengths, idx)}
         started = time.time()
         t0 = time.perf_counter()
+        attack, overrides = p.attack_spec(cell.attack)  # a registered attack, or a variant of one
         summary, records, *delta = self.backend.run_attack(  # delta: absent from stand-in backends
-            net, x, y, cell.attack, p.attack_kwargs(cell.attack), seed=cell.seed,
+            net, x, y, attack, overrides, seed=cell.seed,
             device=p.device, distance=p.distance, batch_size=p.batch_size or None,
             progress=self.progress, **observed)
         wall = time.perf_counter() - t0

@@ -12,19 +12,21 @@ CW) under
   budgets, the paper's 1000 x 1e-4 only on the slice :data:`PAPER_BUDGET_SLICE`;
 * one factor at a time around the :data:`CENTRE` reading (parent_batch scaling, 50 x 2e-3).
 
-An attack's settings that a reading does not touch are not repeated: each distinct (dataset,
-model, attack, settings) is one *cell* of a :class:`~aslo.experiments.store.ResultStore` under
-``evidence/fidelity_map/cells`` (summary JSON + per-series CSV, no tensors), so a run resumes
-where it stopped and readings share cells (CW has no lambda, AS-only factors leave L1/L2/CW as
-at the centre). ``aslo map`` recomputes it; :func:`recheck_stored_cells` re-executes a seeded
-random choice of stored cells and reports the agreement.
+An attack's settings that a reading does not touch are not repeated: each distinct (attack,
+settings) is one variant of the map's profile (:func:`map_profile`), and each (dataset, model,
+variant) one cell of the one pipeline (plan -> executor -> store, :mod:`aslo.experiments.runner`),
+stored under ``evidence/fidelity_map`` (summary JSON + per-series CSV, no tensors) with the same
+identity as every grid cell (settings, training recipe, sample selection, code fingerprints). So
+a run resumes where it stopped, readings share cells (CW has no lambda, AS-only factors leave
+L1/L2/CW as at the centre), and a cell whose code or settings changed is stale, with the reason.
+``aslo map`` computes it; :func:`recheck_stored_cells` re-executes a seeded random choice of
+stored cells from the shipped weights and reports the agreement.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -32,17 +34,16 @@ from typing import Any, Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from aslo.environment import invocation_record
 from aslo.experiments.backend import Backend, canonical_hash, json_safe
-from aslo.experiments.executor import torch_threads
-from aslo.experiments.recheck import RECHECK_METRICS, RECHECK_TOLERANCE, RecheckTolerance, compare_records
-from aslo.experiments.grid import PART1_ATTACKS, Cell, select_samples
-from aslo.experiments.locks import FileLock
+from aslo.experiments.executor import CellExecutor
+from aslo.experiments.grid import PART1_ATTACKS, Cell
+from aslo.experiments.profiles import Profile, check_profile_layers
+from aslo.experiments.recheck import (RECHECK_TOLERANCE, RecheckTolerance, computed_from, recheck_cells,
+                                      shipped_fingerprints)
+from aslo.experiments.runner import GridPlan, plan_cells, run_plan
 from aslo.experiments.store import ResultStore
 
 MAP_NAME = "fidelity_map"
-#: The map was computed with one torch thread; CPU results depend on the thread count.
-MAP_THREADS = 1
 #: Where the committed evidence lives, relative to the repository root.
 DEFAULT_EVIDENCE_DIR = Path("evidence") / MAP_NAME
 #: The map's slice: all four models on two short datasets (ItalyPowerDemand, length 24, costs a
@@ -178,9 +179,14 @@ def reading_datasets(reading: Reading, datasets: Iterable[str] = MAP_DATASETS) -
 
 
 def cell_for(dataset: str, model: str, attack: str, overrides: Mapping[str, Any], seed: int = MAP_SEED) -> Cell:
-    """The store cell of one attack with these settings (the settings' hash names its folder)."""
-    key = canonical_hash({"attack": attack, "overrides": json_safe(dict(overrides))})[:10]
-    return Cell(MAP_NAME, dataset, model, f"{attack}-{key}", seed)
+    """The store cell of one attack with these settings: its attack field names the map profile's
+    variant, ``<attack>-<hash of the settings>``, so readings with the same settings share it."""
+    return Cell(MAP_NAME, dataset, model, variant_name(attack, overrides), seed)
+
+
+def variant_name(attack: str, overrides: Mapping[str, Any]) -> str:
+    """``<attack>-<10 hex digits>``: the name of one attack's settings under a reading."""
+    return f"{attack}-{canonical_hash({'attack': attack, 'overrides': json_safe(dict(overrides))})[:10]}"
 
 
 def plan(readings: Iterable[Reading] | None = None, datasets: Iterable[str] = MAP_DATASETS,
@@ -243,185 +249,101 @@ def _unique_cells(frame: pd.DataFrame) -> pd.DataFrame:
     return cells.sort_values(["_priority", "_model", "dataset", "cell"]).drop(columns=["_priority", "_model"])
 
 
-@dataclass
-class MapRunner:
-    """Computes map cells into the store, keeping one dataset and one trained model in memory."""
+def map_profile(device: str = "cpu") -> Profile:
+    """The map as a profile of the one pipeline (plan -> executor -> store): its datasets, models,
+    series and seeds, the default training recipe, compact records (no tensors), and every distinct
+    (attack, settings) of its readings as a named variant (:func:`variant_name`)."""
+    frame = plan()
+    variants = {row.cell: (row.attack, json.loads(row.overrides)) for row in frame.drop_duplicates("cell").itertuples()}
+    return check_profile_layers(Profile(
+        name=MAP_NAME, description="Table 1's four attacks under the open readings (aslo.experiments.fidelity_map)",
+        datasets=MAP_DATASETS, models=MAP_MODELS, seeds=(MAP_SEED,), train_seed=MAP_SEED, samples=MAP_SAMPLES,
+        sample_seed=MAP_SAMPLE_SEED, distance="l2", normalize=True, device=device, store_examples=False,
+        variants=variants, source="aslo.experiments.fidelity_map"))
 
-    evidence_dir: Path = DEFAULT_EVIDENCE_DIR
-    runs_dir: Path = Path("runs")
-    device: str = "cpu"
-    backend: Backend = field(default_factory=Backend)
-    #: A read-only checkpoint folder (the shipped weights): models come only from there, never trained.
-    models_dir: Path | None = None
-    _data: dict = field(default_factory=dict)
-    _model: tuple | None = None
 
-    @property
-    def store(self) -> ResultStore:
-        """The per-cell result store (``<evidence_dir>/cells``)."""
-        return ResultStore(Path(self.evidence_dir) / "cells")
-
-    def _series(self, dataset: str):
-        if dataset not in self._data:
-            self._data.clear()
-            data = self.backend.load_dataset(dataset, True)
-            idx = select_samples(int(len(data.y_test)), MAP_SAMPLES, MAP_SAMPLE_SEED)
-            self._data[dataset] = (data, idx)
-        return self._data[dataset]
-
-    def _net(self, dataset: str, model: str):
-        if self._model is None or self._model[0] != (dataset, model):
-            self._model = None
-            data, _ = self._series(dataset)
-            if self.models_dir is not None:
-                net, record = self.backend.shipped_model(data, model, seed=MAP_SEED, models_dir=str(self.models_dir),
-                                                         device=self.device)
-            else:  # the same lock as aslo run's: another runner may be training the same model
-                with FileLock(Path(self.runs_dir) / ".locks" / f"{dataset}__{model}__seed0.lock"):
-                    net, record = self.backend.trained_model(data, model, {}, seed=0, runs_dir=str(self.runs_dir),
-                                                             device=self.device, progress=False)
-            self._model = ((dataset, model), net, record)
-        return self._model[1], self._model[2]
-
-    def compute(self, dataset: str, model: str, attack: str, overrides: Mapping[str, Any]):
-        """Run one cell now; returns (summary dict, per-series records, meta dict). Writes nothing."""
-        data, idx = self._series(dataset)
-        net, record = self._net(dataset, model)
-        x, y = data.x_test[idx], data.y_test[idx]
-        t0 = time.perf_counter()
-        summary, records, *_ = self.backend.run_attack(net, x, y, attack, dict(overrides), seed=MAP_SEED,
-                                                   device=self.device, distance="l2", batch_size=None,
-                                                   progress=False)
-        wall = time.perf_counter() - t0
-        records = pd.DataFrame(records).reset_index(drop=True)
-        records.insert(0, "test_index", idx)
-        meta = {"dataset": dataset, "model": model, "attack": attack, "overrides": json_safe(dict(overrides)),
-                "samples": MAP_SAMPLES, "sample_seed": MAP_SAMPLE_SEED, "seed": MAP_SEED,
-                "wall_seconds": wall, "device": self.device,
-                "model_test_accuracy": record.get("test_accuracy"),
-                "model_config_hash": record.get("config_hash"),
-                "model_stopped_by": record.get("stopped_by"),
-                "model_weights_sha256": self.backend.weights_fingerprint(net)}
-        return json_safe(summary), records, meta
-
-    def run(self, frame: pd.DataFrame, *, progress: bool = True, counts: dict | None = None) -> dict[str, int]:
-        """Compute every cell of ``frame`` (see :func:`plan`) that the store lacks; count into ``counts``."""
-        from tqdm.auto import tqdm
-
-        store = self.store
-        counts = {"done": 0, "ran": 0} if counts is None else counts
-        cells = _unique_cells(frame)
-        with tqdm(total=len(cells), desc="fidelity map", unit="cell", disable=not progress, dynamic_ncols=True) as bar:
-            for row in cells.itertuples():
-                cell = Cell(MAP_NAME, row.dataset, row.model, row.cell, MAP_SEED)
-                config_hash = cell.attack.rsplit("-", 1)[1]
-                if store.has(cell, config_hash):
-                    counts["done"] += 1
-                else:
-                    bar.set_postfix_str(f"{row.dataset}/{row.model}/{row.attack} {row.reading}")
-                    summary, records, meta = self.compute(row.dataset, row.model, row.attack, json.loads(row.overrides))
-                    store.write(cell, summary, records, {**meta, "config_hash": config_hash})
-                    counts["ran"] += 1
-                bar.update(1)
-        return counts
+def map_plan(evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR, frame: pd.DataFrame | None = None, *,
+             device: str = "cpu", backend: Backend | None = None) -> GridPlan:
+    """The map's cells (of ``frame``, default the whole :func:`plan`) planned into the store at
+    ``evidence_dir``, in :func:`run_priority` order, cheapest model first."""
+    cells = _unique_cells(plan() if frame is None else frame)
+    return plan_cells(map_profile(device), [Cell(MAP_NAME, r.dataset, r.model, r.cell, MAP_SEED) for r in cells.itertuples()],
+                      ResultStore(evidence_dir), backend=backend)
 
 
 def run_map(*, evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR, runs_dir: str | os.PathLike = "runs",
             factors: Iterable[str] | None = None, datasets: Iterable[str] | None = None,
             models: Iterable[str] | None = None, device: str = "cpu", progress: bool = True,
-            command: str | None = None, backend: Backend | None = None,
-            threads: int | None = MAP_THREADS) -> pd.DataFrame:
-    """Compute the map (resumably) and write ``plan.csv``, ``map.csv`` and ``provenance.json``.
+            command: str | None = None, backend: Backend | None = None, threads: int | None = None,
+            workers: int | None = None, scheduler: str | None = None) -> pd.DataFrame:
+    """Compute the map (resumably) through :func:`aslo.experiments.runner.run_plan`, then write
+    ``plan.csv`` and ``map.csv`` beside the store; returns :func:`map_table`.
 
-    Runs (and trains any missing model) with ``threads`` torch threads, :data:`MAP_THREADS` by
-    default: CPU results depend on the thread count, and every stored cell used the same one.
-
-    ``factors`` restricts the readings (e.g. ``["lambda"]``), ``datasets``/``models`` the slice.
-    Provenance records the command, commit, date, machine and the wall time of this invocation
-    (appended to the earlier ones: the store is filled over several resumed runs).
+    ``factors`` restricts the readings (e.g. ``["lambda"]``), ``datasets``/``models`` the slice;
+    ``threads``, ``workers``, ``scheduler``: as for ``aslo run`` (each cell records its thread count). The store's
+    ``provenance.json`` gets the command, commit, date, machine and wall time of this invocation.
     """
     evidence = Path(evidence_dir)
-    evidence.mkdir(parents=True, exist_ok=True)
     readings = [r for r in map_readings() if factors is None or r.factor in set(factors)]
     if not readings:
         raise ValueError(f"no reading has a factor in {list(factors)}; known: "
                          f"{sorted({r.factor for r in map_readings()})}")
-    frame = plan(readings, datasets or MAP_DATASETS, models or MAP_MODELS)
-    runner = MapRunner(evidence, Path(runs_dir), device, backend or Backend())
-    started = time.time()
-    t0 = time.perf_counter()
-    counts = {"done": 0, "ran": 0}
-    with torch_threads(threads):  # provenance inside, so it records the count the cells used
-        try:
-            runner.run(frame, progress=progress, counts=counts)
-        finally:  # an interrupted run still records what it computed
-            _write_provenance(evidence, command, started, time.perf_counter() - t0, counts, readings, device)
-    return map_table(evidence)
-
-
-def _write_provenance(evidence: Path, command, started, wall, counts, readings, device) -> None:
-    """Write plan.csv, map.csv and append this invocation to provenance.json."""
-    full = plan()
-    full.to_csv(evidence / "plan.csv", index=False, lineterminator="\n")
-    table = map_table(evidence)
-    table.to_csv(evidence / "map.csv", index=False, lineterminator="\n")
-    prov_path = evidence / "provenance.json"
-    prov = json.loads(prov_path.read_text()) if prov_path.exists() else {"runs": []}
-    prov["runs"].append(invocation_record(command, started, wall, device=device, cells_ran=counts["ran"],
-                                          cells_already_stored=counts["done"],
-                                          factors=sorted({r.factor for r in readings})))
-    prov["cells_stored"] = int(table["stored"].sum()) if len(table) else 0
-    prov["cells_planned"] = int(len(full))
-    prov_path.write_text(json.dumps(prov, indent=2) + "\n")
+    backend = backend or Backend()
+    grid = map_plan(evidence, plan(readings, datasets or MAP_DATASETS, models or MAP_MODELS), device=device,
+                    backend=backend)
+    try:
+        run_plan(grid, runs_dir=runs_dir, progress=progress, backend=backend, threads=threads, workers=workers,
+                 scheduler=scheduler, command=command, factors=sorted({r.factor for r in readings}))
+    finally:  # an interrupted run still leaves the tables of what it computed
+        plan().to_csv(evidence / "plan.csv", index=False, lineterminator="\n")
+        table = map_table(evidence, backend=backend)
+        table.to_csv(evidence / "map.csv", index=False, lineterminator="\n")
     return table
 
 
-def map_table(evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR) -> pd.DataFrame:
-    """The plan joined with each stored cell's summary (``stored`` False where not computed)."""
-    evidence = Path(evidence_dir)
+def map_table(evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR, *, backend: Backend | None = None) -> pd.DataFrame:
+    """The plan joined with each stored cell's summary; ``state`` and ``state_reason`` say whether
+    the store holds it with today's identity ("done"; ``stored`` True) or why not (missing, stale:
+    which code or setting changed, corrupt)."""
     frame = plan()
-    store = ResultStore(evidence / "cells")
+    grid = map_plan(evidence_dir, frame, backend=backend)
     summaries = {}
-    for row in frame.drop_duplicates(["dataset", "model", "cell"]).itertuples():
-        cell = Cell(MAP_NAME, row.dataset, row.model, row.cell, MAP_SEED)
-        if store.has(cell):
-            rec = store.read(cell)
-            summaries[(row.dataset, row.model, row.cell)] = {**rec.summary, "wall_seconds": rec.meta.get("wall_seconds")}
-    keys = ("asr", "mean_success_distance", "close_to_zero", "mean_l0", "n", "wall_seconds")
+    for cell in grid.cells:
+        if grid.states[cell].state == "done":
+            rec = grid.store.read(cell)
+            ok = rec.records["success"].astype(bool)
+            summaries[(cell.dataset, cell.model, cell.attack)] = {
+                **rec.summary, "wall_seconds": rec.meta.get("wall_seconds"),
+                # the parent framework's distance: mean squared L2 over successes
+                "mean_success_distance_sq": float(rec.records.loc[ok, "l2_squared"].mean()) if ok.any() else np.nan}
+    keys = ("asr", "mean_success_distance", "close_to_zero", "mean_l0", "n", "wall_seconds", "mean_success_distance_sq")
+    rows = list(frame.itertuples())
     for key in keys:
-        frame[key] = [summaries.get((r.dataset, r.model, r.cell), {}).get(key, np.nan) for r in frame.itertuples()]
-    frame["mean_success_distance_sq"] = [_msd_squared(store, r) for r in frame.itertuples()]
-    frame["stored"] = [(r.dataset, r.model, r.cell) in summaries for r in frame.itertuples()]
+        frame[key] = [summaries.get((r.dataset, r.model, r.cell), {}).get(key, np.nan) for r in rows]
+    states = [grid.states[Cell(MAP_NAME, r.dataset, r.model, r.cell, MAP_SEED)] for r in rows]
+    frame["state"] = [s.state for s in states]
+    frame["state_reason"] = [s.reason for s in states]
+    frame["stored"] = frame["state"] == "done"
     return frame
 
 
-def _msd_squared(store: ResultStore, row) -> float:
-    """Mean squared-L2 distance over successes (the parent framework's distance)."""
-    cell = Cell(MAP_NAME, row.dataset, row.model, row.cell, MAP_SEED)
-    if not store.has(cell):
-        return np.nan
-    rec = store.read(cell).records
-    ok = rec["success"].astype(bool)
-    return float(rec.loc[ok, "l2_squared"].mean()) if ok.any() else np.nan
-
-
-def map_records(evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR, reading: str | None = None) -> pd.DataFrame:
-    """Per-series records of the stored cells, labelled with reading, dataset, model, attack."""
-    evidence = Path(evidence_dir)
+def map_records(evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR, reading: str | None = None, *,
+                backend: Backend | None = None) -> pd.DataFrame:
+    """Per-series records of the cells stored with today's identity, labelled with reading,
+    dataset, model, attack and steps."""
     frame = plan()
+    grid = map_plan(evidence_dir, frame, backend=backend)
     if reading is not None:
         frame = frame[frame["reading"] == reading]
-    store = ResultStore(evidence / "cells")
     parts = []
     for row in frame.itertuples():
         cell = Cell(MAP_NAME, row.dataset, row.model, row.cell, MAP_SEED)
-        if store.has(cell):
-            rec = store.read(cell).records.copy()
-            rec.insert(0, "reading", row.reading)
-            rec.insert(1, "dataset", row.dataset)
-            rec.insert(2, "model", row.model)
-            rec.insert(3, "attack", row.attack)
-            rec.insert(4, "steps", row.steps)
+        if grid.states[cell].state == "done":
+            rec = grid.store.read(cell).records.copy()
+            for position, (column, value) in enumerate([("reading", row.reading), ("dataset", row.dataset),
+                                                        ("model", row.model), ("attack", row.attack),
+                                                        ("steps", row.steps)]):
+                rec.insert(position, column, value)
             parts.append(rec)
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
@@ -433,38 +355,20 @@ DEFAULT_MODELS_DIR = Path("evidence") / "models"
 
 
 
-def shipped_fingerprints(frame: pd.DataFrame, runner: "MapRunner") -> dict[tuple[str, str], str | None]:
-    """SHA-256 of the shipped weights per (dataset, model) of ``frame``; None where none is shipped."""
-    out = {}
-    for dataset, model in sorted(set(zip(frame["dataset"], frame["model"]))):
-        try:
-            net, _ = runner._net(dataset, model)
-        except FileNotFoundError:
-            out[(dataset, model)] = None
-            continue
-        out[(dataset, model)] = runner.backend.weights_fingerprint(net)
-    return out
-
-
 def evidence_coverage(evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR,
                       models_dir: str | os.PathLike = DEFAULT_MODELS_DIR, *, backend: Backend | None = None) -> pd.DataFrame:
-    """Per (dataset, model): stored cells, and how many were computed from weights shipped in
-    ``models_dir`` (only those can be recomputed elsewhere from the same weights)."""
-    evidence = Path(evidence_dir)
-    store = ResultStore(evidence / "cells")
-    frame = plan().drop_duplicates(["dataset", "model", "cell"])
-    runner = MapRunner(evidence, Path("."), "cpu", backend or Backend(), models_dir=Path(models_dir))
-    shipped = shipped_fingerprints(frame, runner)
+    """Per (dataset, model): cells stored with today's identity, and how many were computed from
+    weights shipped in ``models_dir`` (only those can be recomputed elsewhere from the same weights)."""
+    grid = map_plan(evidence_dir, backend=backend)
+    executor = CellExecutor(grid.profile, grid.store, Path(models_dir), backend or Backend(), shipped_only=True)
+    shipped = shipped_fingerprints(executor, models_dir, [(c.dataset, c.model) for c in grid.cells])
     rows = []
-    for (dataset, model), group in frame.groupby(["dataset", "model"], sort=False):
-        metas = [store.read(Cell(MAP_NAME, dataset, model, c, MAP_SEED)).meta for c in group["cell"]
-                 if store.has(Cell(MAP_NAME, dataset, model, c, MAP_SEED))]
-        fingerprint = shipped[(dataset, model)]
-        rows.append(dict(dataset=dataset, model=model, cells_stored=len(metas),
-                         weights_shipped=fingerprint is not None,
-                         cells_from_shipped_weights=sum(m.get("model_weights_sha256") == fingerprint
-                                                        for m in metas) if fingerprint else 0))
-    return pd.DataFrame(rows)
+    for (dataset, model), fingerprint in shipped.items():
+        cells = [c for c in grid.cells if (c.dataset, c.model) == (dataset, model) and grid.states[c].state == "done"]
+        rows.append(dict(dataset=dataset, model=model, cells_stored=len(cells), weights_shipped=fingerprint is not None,
+                         cells_from_shipped_weights=sum(computed_from(grid.store, c, fingerprint) for c in cells)))
+    return pd.DataFrame(rows).sort_values(["dataset", "model"], key=lambda col: col.map(
+        {name: i for i, name in enumerate(MAP_DATASETS + MAP_MODELS)})).reset_index(drop=True)
 
 
 def coverage_sentence(coverage: pd.DataFrame) -> str:
@@ -478,66 +382,32 @@ def coverage_sentence(coverage: pd.DataFrame) -> str:
         return text
     return text + (" Not verifiable from weights: the cells of " + ", ".join(
         f"{r.dataset}/{r.model}" for r in missing.itertuples()) + " (their weights are not shipped: ResNet18 and MACNN "
-        "take 17 and 33 MB per model, and the models that computed them were not kept); for them only the "
-        "conclusions of retrained models can be compared.")
+        "take 17 and 33 MB per model); for them only the conclusions of retrained models can be compared.")
 
 
 def recheck_stored_cells(n: int = 3, seed: int = 0, *, evidence_dir: str | os.PathLike = DEFAULT_EVIDENCE_DIR,
                          models_dir: str | os.PathLike = DEFAULT_MODELS_DIR, device: str = "cpu",
                          max_steps: int | None = 200, datasets: Iterable[str] | None = None,
                          tolerance: RecheckTolerance = RECHECK_TOLERANCE, progress: bool = False,
-                         backend: Backend | None = None, threads: int | None = MAP_THREADS) -> pd.DataFrame:
-    """Recompute a seeded random choice of ``n`` (>= 3) stored map cells from the shipped weights.
+                         backend: Backend | None = None) -> pd.DataFrame:
+    """Recompute a seeded random choice of ``n`` (>= 3) stored map cells from the shipped weights
+    (:func:`aslo.experiments.recheck.recheck_cells`: read only, each with its recorded thread count).
 
     The pool: stored cells with at most ``max_steps`` steps (None: any) on ``datasets`` (None:
-    any) whose meta names the SHA-256 of weights shipped in ``models_dir`` (read only: nothing is
-    trained or written). Cells are drawn with ``numpy.random.default_rng(seed)``. Returns one row
-    per cell: dataset, model, attack, cell, steps, series, ``identical`` (every per-series number
-    equal), ``success_changed`` (series whose success differs), ``l2_max_rel_diff`` (over series
-    successful both times), ``agree`` (by ``tolerance``), and the stored and recomputed
-    :data:`RECHECK_METRICS`. ``threads``: torch threads for the recomputation (the map's count by
-    default). ``backend`` substitutes the layers (tests).
+    any) computed from weights shipped in ``models_dir``. One row per cell, with its ``steps``.
     """
     if isinstance(n, bool) or not isinstance(n, int) or n < 3:
         raise ValueError(f"n must be an integer >= 3, got {n!r}")
-    evidence = Path(evidence_dir)
-    store = ResultStore(evidence / "cells")
-    frame = plan().drop_duplicates(["dataset", "model", "cell"])
+    frame = plan()
     if max_steps is not None:
         frame = frame[frame["steps"] <= max_steps]
     if datasets is not None:
         frame = frame[frame["dataset"].isin(list(datasets))]
-    runner = MapRunner(evidence, Path("."), device, backend or Backend(), models_dir=Path(models_dir))
-    with torch_threads(threads):
-        shipped = shipped_fingerprints(frame, runner)
-        keep = []
-        for row in frame.itertuples():
-            cell = Cell(MAP_NAME, row.dataset, row.model, row.cell, MAP_SEED)
-            fingerprint = shipped[(row.dataset, row.model)]
-            keep.append(fingerprint is not None and store.has(cell)
-                        and store.read(cell).meta.get("model_weights_sha256") == fingerprint)
-        frame = frame[keep]
-        if len(frame) < n:
-            raise ValueError(f"only {len(frame)} stored cells in {evidence / 'cells'} were computed from weights "
-                             f"shipped in {models_dir}; cannot recheck {n}")
-        pick = np.sort(np.random.default_rng(seed).choice(len(frame), size=n, replace=False))
-        from tqdm.auto import tqdm
-
-        rows = [_recheck_cell(store, runner, row, tolerance)
-                for row in tqdm(list(frame.iloc[pick].itertuples()), desc="recheck", disable=not progress)]
-    return pd.DataFrame(rows)
-
-
-def _recheck_cell(store: ResultStore, runner: "MapRunner", row, tolerance: RecheckTolerance) -> dict:
-    """Recompute one stored map cell; compare it series by series with the stored records."""
-    stored = store.read(Cell(MAP_NAME, row.dataset, row.model, row.cell, MAP_SEED))
-    fresh, records, _ = runner.compute(row.dataset, row.model, row.attack, json.loads(row.overrides))
-    out = dict(dataset=row.dataset, model=row.model, attack=row.attack, cell=row.cell, steps=row.steps,
-               **compare_records(stored.records, records, tolerance))
-    for metric in RECHECK_METRICS:
-        out[f"{metric}_stored"] = float(stored.summary[metric])
-        out[f"{metric}_now"] = float(fresh[metric])
-    return out
+    grid = map_plan(evidence_dir, frame, device=device, backend=backend)
+    table = recheck_cells(grid, models_dir, n=n, seed=seed, tolerance=tolerance, backend=backend, progress=progress)
+    steps = dict(zip(frame["cell"], frame["steps"]))
+    table.insert(4, "steps", [steps[c] for c in table["cell"]])
+    return table
 
 
 def reading_by_id(reading_id: str) -> Reading:
@@ -578,6 +448,22 @@ def invocations_table(runs: list[dict]) -> pd.DataFrame:
              "threads": r["machine"].get("torch_threads"), "cells": r.get("cells_ran", 0),
              "minutes": round(r["wall_seconds"] / 60, 1)} for r in runs if r.get("cells_ran")]
     return pd.DataFrame(rows, columns=["date", "commit", "command", "CPU", "threads", "cells", "minutes"])
+
+
+def store_sentence(table: pd.DataFrame) -> str:
+    """How much of the map the store holds with today's identity (:func:`map_table`), and why the
+    rest is not there (missing, or stale with the first reason)."""
+    cells = table.drop_duplicates(["dataset", "model", "cell"])
+    done = int((cells["state"] == "done").sum())
+    text = (f"The map holds {done} of its {len(cells)} distinct cells with today's code and settings "
+            f"({int(table['stored'].sum())} of {len(table)} planned (reading, cell) rows).")
+    for state in ("stale", "corrupt", "missing"):
+        rows = cells[cells["state"] == state]
+        if len(rows):
+            # a stale reason reads "stored with config A, now B: <what changed>"; keep what changed
+            why = rows["state_reason"].iloc[0].split(": ", 1)[-1] if state == "stale" else rows["state_reason"].iloc[0]
+            text += f" {len(rows)} {state}" + (f" (for example: {why})." if state != "missing" else ".")
+    return text
 
 
 def recheck_sentence(recheck: pd.DataFrame, tolerance: RecheckTolerance = RECHECK_TOLERANCE) -> str:

@@ -74,7 +74,8 @@ def grid_cells(
     then runs all its attacks.
     """
     prof = as_profile(profile)
-    attacks = attacks_for_part(part)
+    in_part = attacks_for_part(part)
+    attacks = tuple(a for a in prof.attacks if part is None or a in in_part)
     ds = _restrict("datasets", datasets, prof.datasets, check_dataset_name)
     ms = _restrict("models", models, prof.models, check_model_name)
     return [
@@ -96,3 +97,18 @@ def select_samples(n_test: int, samples: int | None, seed: int) -> np.ndarray:
         raise ValueError(f"samples must be >= 0, got {samples}")
     rng = np.random.default_rng(seed)
     return np.sort(rng.choice(n_test, size=int(samples), replace=False)).astype(np.int64)
+
+
+def correct_subset(predictions: np.ndarray, labels: np.ndarray, samples: int | None, seed: int) -> np.ndarray:
+    """Sorted test positions of a seeded subset of ``samples`` correctly classified series (all of
+    them if 0/None): the L0 literature attacks only series the model gets right.
+
+    ValueError when the model classifies no series correctly.
+    """
+    predictions, labels = np.asarray(predictions), np.asarray(labels)
+    if predictions.shape != labels.shape:
+        raise ValueError(f"predictions {predictions.shape} and labels {labels.shape} differ in shape")
+    correct = np.flatnonzero(predictions == labels)
+    if len(correct) == 0:
+        raise ValueError("the model classifies no test series correctly: nothing to attack")
+    return correct[select_samples(len(correct), samples, seed)]

@@ -8,7 +8,10 @@ model, the training loop, how a dataset is read or normalised, or how the test s
 makes every cell that depends on it stale (``ResultStore.check`` names the group), while an edit
 to a comment or a docstring, or to code outside these groups, does not.
 
-Conservative by design: a pure refactoring of an attack also makes its cells stale. Trained
+Conservative by design: a pure refactoring of an attack also makes its cells stale. The groups
+are a *scheme* (:data:`SCHEME`); a change of scheme alone changes no numbers, and
+:mod:`aslo.experiments.restamp` carries cells over from an earlier scheme where that scheme's
+fingerprints of today's code equal the stored ones. Trained
 checkpoints are matched by their training configuration alone (see
 :func:`aslo.training.get_trained_model`), so that shipped weights stay loadable; a cell records
 the SHA-256 of the weights it used.
@@ -24,16 +27,50 @@ import io
 import tokenize
 from pathlib import Path
 
-#: The groups of modules whose code decides a cell's numbers. A package name covers every module
-#: in its folder. ``data`` leaves out fetching and listing (they never change values that load).
+#: The version of the grouping below. Cells stored under an earlier scheme are re-stamped (not
+#: recomputed) by :mod:`aslo.experiments.restamp` only where that scheme's fingerprints of today's
+#: code equal the stored ones, i.e. where they were computed by this very code.
+SCHEME = 2
+
+#: The groups of code that decide every cell's numbers. An entry is a module (a package name
+#: covers every module in its folder) or ``module:function`` (that top-level function's source).
+#: ``attacks`` is the engine of every attack (Algorithm 1, losses, regularisers, batching, the
+#: configurations and the dispatch to extensions); ``data`` leaves out fetching and listing (they
+#: never change values that load); ``selection`` is how the test series are drawn.
 NUMERIC_CODE: dict[str, tuple[str, ...]] = {
-    "attacks": ("aslo.attacks",),
+    "attacks": ("aslo.attacks._tensor", "aslo.attacks.algorithm", "aslo.attacks.api", "aslo.attacks.config",
+                "aslo.attacks.losses", "aslo.attacks.registry", "aslo.attacks.regularisers",
+                "aslo.attacks.sparse:rules_for", "aslo.observed"),
     "metrics": ("aslo.metrics", "aslo.robustness"),
     "models": ("aslo.models",),
     "training": ("aslo.training",),
     "data": ("aslo.data.dataset", "aslo.data.loader", "aslo.data.normalize", "aslo.data.raw",
              "aslo.data.sources", "aslo.data.tsfile", "aslo.data.tsv"),
-    "selection": ("aslo.experiments.grid",),
+    "selection": ("aslo.experiments.grid:select_samples",),
+}
+
+#: Code that decides the numbers of some cells only, and enters only their identity: the exact-zero
+#: sparse variants (``aslo.attacks.sparse.SPARSE_VARIANTS``), the L0 benchmark's attacks, and the
+#: selection of correctly classified series (a profile's ``series = "correct"``).
+EXTENSION_CODE: dict[str, tuple[str, ...]] = {
+    "sparse": ("aslo.attacks.sparse", "aslo.attacks.l0_search"),
+    # the L0 benchmark: the peers' runners, the exact [0, 1] map, the pass counter, the protocol
+    "peers": ("aslo.peers",),
+    # the benchmark's series: a seeded subset of the correctly classified ones
+    "correct_series": ("aslo.experiments.grid:correct_subset",),
+}
+
+#: Modules of ``aslo.attacks`` that decide no numbers (re-exports only).
+NOT_NUMERIC = ("aslo.attacks",)
+
+#: The earlier schemes, kept so that :mod:`aslo.experiments.restamp` can recognise cells stored
+#: under them. Scheme 1: every module of ``aslo.attacks`` in one group, ``grid.py`` whole.
+PREVIOUS_SCHEMES: dict[int, dict[str, tuple[str, ...]]] = {
+    1: {"attacks": ("aslo.attacks",), "metrics": ("aslo.metrics", "aslo.robustness"), "models": ("aslo.models",),
+        "training": ("aslo.training",),
+        "data": ("aslo.data.dataset", "aslo.data.loader", "aslo.data.normalize", "aslo.data.raw",
+                 "aslo.data.sources", "aslo.data.tsfile", "aslo.data.tsv"),
+        "selection": ("aslo.experiments.grid",)},
 }
 
 
@@ -78,16 +115,36 @@ def source_fingerprint(text: str) -> str:
     return hashlib.sha256("\n".join(kept).encode()).hexdigest()[:16]
 
 
+def function_source(module: str, function: str) -> str:
+    """The source text of a top-level function of a module (ValueError if it has none)."""
+    [path] = module_files(module)
+    text = path.read_text(encoding="utf-8")
+    for node in ast.parse(text).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
+            return ast.get_source_segment(text, node)
+    raise ValueError(f"module {module} has no top-level function {function!r}")
+
+
 @functools.lru_cache(maxsize=None)
 def group_fingerprint(modules: tuple[str, ...]) -> str:
-    """One fingerprint over the named modules' files (file names and their source fingerprints)."""
+    """One fingerprint over the named modules' files (file names and their source fingerprints),
+    or, for a ``module:function`` entry, over that function's source."""
     digest = hashlib.sha256()
     for name in modules:
+        if ":" in name:
+            module, function = name.split(":", 1)
+            digest.update(f"{name}:{source_fingerprint(function_source(module, function))}\n".encode())
+            continue
         for path in module_files(name):
             digest.update(f"{name}:{path.name}:{source_fingerprint(path.read_text(encoding='utf-8'))}\n".encode())
     return digest.hexdigest()[:16]
 
 
-def code_fingerprints() -> dict[str, str]:
-    """The fingerprint of each group of :data:`NUMERIC_CODE`, by group name."""
-    return {group: group_fingerprint(modules) for group, modules in NUMERIC_CODE.items()}
+def code_fingerprints(groups: dict[str, tuple[str, ...]] | None = None) -> dict[str, str]:
+    """The fingerprint of each group of ``groups`` (default :data:`NUMERIC_CODE`), by group name."""
+    return {group: group_fingerprint(modules) for group, modules in (groups or NUMERIC_CODE).items()}
+
+
+def extension_fingerprints(extensions) -> dict[str, str]:
+    """The fingerprints of the named groups of :data:`EXTENSION_CODE`."""
+    return {name: group_fingerprint(EXTENSION_CODE[name]) for name in extensions}

@@ -29,7 +29,16 @@ from aslo.models import MODEL_NAMES, validate_model_name
 from aslo.training import TRAINING_RECIPES
 from aslo.training.device import check_device_name
 
-PROFILES: tuple[str, ...] = ("smoke", "default", "archive", "archive_literal", "paper")
+PROFILES: tuple[str, ...] = ("smoke", "default", "archive", "archive_literal", "l0bench", "paper")
+#: A profile's choices of test series (see :func:`aslo.experiments.grid.correct_subset`).
+SERIES = ("all", "correct")
+
+
+def profile_attacks() -> tuple[str, ...]:
+    """The names a profile's ``attacks`` may hold: the grid's attacks, then the L0 benchmark's."""
+    from aslo.peers.l0 import L0_ATTACKS
+
+    return GRID_ATTACKS + tuple(L0_ATTACKS)
 _SCALAR = (bool, int, float, str)
 
 
@@ -56,16 +65,31 @@ class Profile(Config):
     device: str = "auto"
     batch_size: int = 0
     store_examples: bool = True
+    #: The attacks of the grid (Parts 1 and 2 by default; the L0 benchmark's names are allowed).
+    attacks: tuple[str, ...] = GRID_ATTACKS
+    #: Which test series are drawn: "all", or "correct" (only those the model classifies correctly).
+    series: str = "all"
     attack: Mapping[str, Any] = field(default_factory=dict)
     attack_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     training_recipe: str = "default"
     training: Mapping[str, Any] = field(default_factory=dict)
     training_overrides: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     source: str = ""
+    #: Named attack variants: cell attack name -> (registered attack, its settings over the
+    #: profile's). A cell may name a variant where it names an attack (the fidelity map's readings).
+    variants: Mapping[str, tuple[str, Mapping[str, Any]]] = field(default_factory=dict)
 
     def attack_kwargs(self, attack: str) -> dict[str, Any]:
         """Overrides for one attack: shared ``[attack]`` keys, then ``[attack.<NAME>]``."""
         return {**self.attack, **self.attack_overrides.get(attack, {})}
+
+    def attack_spec(self, name: str) -> tuple[str, dict[str, Any]]:
+        """(registered attack, overrides) that a cell naming ``name`` runs: a variant's attack
+        with the profile's settings for it, then the variant's; else ``name`` itself."""
+        if name in self.variants:
+            attack, overrides = self.variants[name]
+            return attack, {**self.attack_kwargs(attack), **overrides}
+        return name, self.attack_kwargs(name)
 
     def training_kwargs(self, model: str) -> dict[str, Any]:
         """Overrides for one model's training: ``[training]``, then ``[training.<model>]``."""
@@ -76,6 +100,11 @@ class Profile(Config):
         check_choice(self.distance, DISTANCES, "distance")
         check_device_name(self.device)
         check_choice(self.training_recipe, TRAINING_RECIPES, "training recipe")
+        check_choice(self.series, SERIES, "series")
+        if not self.attacks or len(set(self.attacks)) != len(self.attacks):
+            raise ValueError(f"attacks must be a non-empty tuple of distinct names, got {self.attacks!r}")
+        for attack in self.attacks:
+            check_choice(attack, profile_attacks(), "attack")
         for model in self.models:
             validate_model_name(model)
         for field in ("train_seed", "samples", "sample_seed", "batch_size"):
@@ -84,6 +113,12 @@ class Profile(Config):
                 raise ValueError(f"{field} must be a non-negative integer, got {value!r}")
         if not self.seeds or len(set(self.seeds)) != len(self.seeds) or not all(map(integer, self.seeds)):
             raise ValueError(f"seeds must be a non-empty tuple of distinct integers, got {self.seeds!r}")
+        for name, spec in self.variants.items():
+            if not isinstance(spec, tuple) or len(spec) != 2 or spec[0] not in GRID_ATTACKS:
+                raise ValueError(f"variant {name!r}: expected (one of {', '.join(GRID_ATTACKS)}, overrides), got {spec!r}")
+            if name in GRID_ATTACKS or not re.fullmatch(r"[A-Za-z0-9_.\-]+", name):
+                raise ValueError(f"variant name {name!r}: not an attack's name; letters, digits, '_', '-', '.' only "
+                                 "(it names the cell's folder)")
 
 
 # Top-level keys and their expected Python types.
@@ -101,6 +136,8 @@ _TOP_KEYS: dict[str, tuple[type, ...]] = {
     "device": (str,),
     "batch_size": (int,),
     "store_examples": (bool,),
+    "attacks": (list,),
+    "series": (str,),
     "training_recipe": (str,),
     "attack": (dict,),
     "training": (dict,),
@@ -217,7 +254,13 @@ def parse_profile(raw: Mapping[str, Any], source: str = "<profile>") -> Profile:
     recipe = raw.get("training_recipe", "default")
     if recipe not in TRAINING_RECIPES:
         raise fail("training_recipe", f"unknown recipe {recipe!r} (known: {', '.join(TRAINING_RECIPES)})")
-    attack, attack_over = _split_overrides(raw.get("attack", {}), "attack", GRID_ATTACKS, fail)
+    attacks = tuple(_each(raw.get("attacks", list(GRID_ATTACKS)), str, "attacks", fail, _check_attack_name))
+    if not attacks or len(set(attacks)) != len(attacks):
+        raise fail("attacks", "must be a non-empty list of distinct attack names")
+    series = raw.get("series", "all")
+    if series not in SERIES:
+        raise fail("series", f"unknown choice {series!r} (allowed: {', '.join(SERIES)})")
+    attack, attack_over = _split_overrides(raw.get("attack", {}), "attack", attacks, fail)
     training, training_over = _split_overrides(raw.get("training", {}), "training", models, fail)
     profile = Profile(
         name=name,
@@ -233,6 +276,8 @@ def parse_profile(raw: Mapping[str, Any], source: str = "<profile>") -> Profile:
         device=device,
         batch_size=raw.get("batch_size", 0),
         store_examples=raw.get("store_examples", True),
+        attacks=attacks,
+        series=series,
         attack=attack,
         attack_overrides=attack_over,
         training_recipe=recipe,
@@ -242,6 +287,14 @@ def parse_profile(raw: Mapping[str, Any], source: str = "<profile>") -> Profile:
     )
     _check_against_layers(profile, fail)
     return profile
+
+
+def _check_attack_name(name: str) -> str:
+    if name not in profile_attacks():
+        close = difflib.get_close_matches(name, profile_attacks(), n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else f" (known: {', '.join(profile_attacks())})"
+        raise ValueError(f"unknown attack {name!r}{hint}")
+    return name
 
 
 def _type_names(types: tuple[type, ...]) -> str:
@@ -283,14 +336,26 @@ def _split_overrides(table, section, names, fail):
     return shared, per
 
 
+def check_profile_layers(profile: Profile) -> Profile:
+    """Let the attack and training layers validate a profile built in code (as :func:`parse_profile`
+    does for a file); returns it. ValueError names the setting."""
+    _check_against_layers(profile, lambda key, problem: ValueError(f"{profile.source or profile.name}: {key!r}: {problem}"))
+    return profile
+
+
 def _check_against_layers(profile: Profile, fail) -> None:
     """Let the attack and training layers validate the overrides (unknown keys, bad values)."""
-    for attack in GRID_ATTACKS:
+    for attack in profile.attacks:
         try:
             resolve_attack_config(attack, profile.attack_kwargs(attack))
         except (TypeError, ValueError, KeyError) as exc:
             key = f"attack.{attack}" if attack in profile.attack_overrides else "attack"
             raise fail(key, f"rejected by the attack layer: {exc}") from exc
+    for name, (attack, _) in profile.variants.items():
+        try:
+            resolve_attack_config(attack, profile.attack_spec(name)[1])
+        except (TypeError, ValueError, KeyError) as exc:
+            raise fail(f"variant {name}", f"rejected by the attack layer: {exc}") from exc
     for model in profile.models:
         try:
             resolve_train_config(model, profile.training_kwargs(model), profile.training_recipe)

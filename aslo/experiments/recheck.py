@@ -69,11 +69,20 @@ def compare_records(stored: pd.DataFrame, fresh: pd.DataFrame, tolerance: Rechec
 def recheck_grid_cells(profile, results_dir, models_dir, *, n: int = 3, seed: int = 0,
                        datasets: Iterable[str] | None = None, tolerance: RecheckTolerance = RECHECK_TOLERANCE,
                        backend=None, progress: bool = False) -> pd.DataFrame:
-    """Recompute a seeded random choice of ``n`` stored cells of ``profile`` from the weights
-    shipped in ``models_dir`` (read only: nothing is trained or written) and compare them.
+    """:func:`recheck_cells` over a profile's grid (on ``datasets``, None: all) in ``results_dir``."""
+    from aslo.experiments.runner import plan_grid
 
-    The pool: intact stored cells (on ``datasets``, None: any) whose recorded weights are the
-    shipped ones; drawn with ``numpy.random.default_rng(seed)``. Each cell is recomputed with the
+    plan = plan_grid(profile, datasets=datasets, results_dir=results_dir, backend=backend)
+    return recheck_cells(plan, models_dir, n=n, seed=seed, tolerance=tolerance, backend=backend, progress=progress)
+
+
+def recheck_cells(plan, models_dir, *, n: int = 3, seed: int = 0, tolerance: RecheckTolerance = RECHECK_TOLERANCE,
+                  backend=None, progress: bool = False) -> pd.DataFrame:
+    """Recompute a seeded random choice of ``n`` stored cells of a plan (``runner.GridPlan``) from
+    the weights shipped in ``models_dir`` (read only: nothing is trained or written); compare.
+
+    The pool: the plan's intact stored cells whose recorded weights are the shipped ones, in the
+    plan's order; drawn with ``numpy.random.default_rng(seed)``. Each cell is recomputed with the
     torch thread count it records. One row per cell: dataset, model, attack, ``current_identity``
     (whether the stored cell matches today's code and configuration), :func:`compare_records`'s
     columns, and the stored and recomputed :data:`RECHECK_METRICS`.
@@ -82,29 +91,13 @@ def recheck_grid_cells(profile, results_dir, models_dir, *, n: int = 3, seed: in
 
     from aslo.experiments.backend import Backend
     from aslo.experiments.executor import CellExecutor, torch_threads
-    from aslo.experiments.runner import plan_grid
 
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     backend = backend or Backend()
-    plan = plan_grid(profile, datasets=datasets, results_dir=results_dir, backend=backend)
     executor = CellExecutor(plan.profile, plan.store, Path(models_dir), backend, shipped_only=True)
-    shipped: dict[tuple[str, str], str | None] = {}
-    pool = []
-    for cell in plan.cells:
-        if plan.store.check(cell).state != "done":
-            continue
-        key = (cell.dataset, cell.model)
-        if not (Path(models_dir) / cell.dataset / cell.model).is_dir():
-            continue  # nothing shipped for it: its dataset need not even be installed
-        if key not in shipped:
-            try:
-                shipped[key] = backend.weights_fingerprint(executor.models.model(*key)[0])
-            except FileNotFoundError:
-                shipped[key] = None
-        meta = plan.store.read(cell).meta
-        if shipped[key] is not None and meta.get("model", {}).get("weights_sha256") == shipped[key]:
-            pool.append(cell)
+    shipped = shipped_fingerprints(executor, models_dir, [(c.dataset, c.model) for c in plan.cells])
+    pool = [cell for cell in plan.cells if computed_from(plan.store, cell, shipped[(cell.dataset, cell.model)])]
     if len(pool) < n:
         raise ValueError(f"only {len(pool)} stored cells of profile {plan.profile.name} in {plan.store.root} were "
                          f"computed from weights shipped in {models_dir}; cannot recheck {n}")
@@ -114,7 +107,8 @@ def recheck_grid_cells(profile, results_dir, models_dir, *, n: int = 3, seed: in
         stored = plan.store.read(cell)
         with torch_threads(stored.meta.get("torch_threads")):
             summary, records, _, _ = executor.attack(cell, plan.configs[cell], plan.hashes[cell])
-        row = dict(dataset=cell.dataset, model=cell.model, attack=cell.attack,
+        attack, _ = plan.profile.attack_spec(cell.attack)
+        row = dict(dataset=cell.dataset, model=cell.model, attack=attack, cell=cell.attack,
                    current_identity=stored.config_hash == plan.hashes[cell],
                    **compare_records(stored.records, records, tolerance))
         for metric in RECHECK_METRICS:
@@ -122,3 +116,24 @@ def recheck_grid_cells(profile, results_dir, models_dir, *, n: int = 3, seed: in
             row[f"{metric}_now"] = float(summary.get(metric, np.nan))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def shipped_fingerprints(executor, models_dir, keys) -> dict[tuple[str, str], str | None]:
+    """SHA-256 of the weights shipped in ``models_dir`` per (dataset, model) of ``keys`` (loaded
+    through ``executor``, a shipped-only ``CellExecutor``); None where none is shipped."""
+    out = {}
+    for dataset, model in dict.fromkeys(keys):
+        out[(dataset, model)] = None
+        if not (Path(models_dir) / dataset / model).is_dir():
+            continue  # nothing shipped for it: its dataset need not even be installed
+        try:
+            out[(dataset, model)] = executor.backend.weights_fingerprint(executor.models.model(dataset, model)[0])
+        except FileNotFoundError:
+            pass
+    return out
+
+
+def computed_from(store, cell, fingerprint: str | None) -> bool:
+    """Whether ``store`` holds an intact record of ``cell`` computed from the weights ``fingerprint``."""
+    return (fingerprint is not None and store.check(cell).state == "done"
+            and store.read(cell).meta.get("model", {}).get("weights_sha256") == fingerprint)

@@ -55,16 +55,17 @@ class ConfigHasher:
     def config(self, cell: Cell) -> dict[str, Any]:
         """Everything that determines a cell's numbers (device and timing excepted)."""
         p = self.profile
-        if cell.attack not in self._attack:
-            self._attack[cell.attack] = self.backend.attack_config(cell.attack, p.attack_kwargs(cell.attack))
+        if cell.attack not in self._attack:  # a registered attack, or a variant of one
+            attack, overrides = p.attack_spec(cell.attack)
+            self._attack[cell.attack] = (self.backend.attack_config(attack, overrides), self.backend.attack_code(attack))
         if cell.model not in self._train:
             self._train[cell.model] = self.backend.train_config(
                 cell.model, p.training_kwargs(cell.model), p.training_recipe)
         if self._code is None:
             self._code = {**self.backend.code_version(), "runner": RUNNER_VERSION}
-        return {
+        config = {
             "cell": {"dataset": cell.dataset, "model": cell.model, "attack": cell.attack, "seed": cell.seed},
-            "attack": self._attack[cell.attack],
+            "attack": self._attack[cell.attack][0],
             "training": self._train[cell.model],
             "train_seed": p.train_seed,
             "samples": p.samples,
@@ -72,8 +73,11 @@ class ConfigHasher:
             "distance": p.distance,
             "normalize": p.normalize,
             "batch_size": p.batch_size,  # batch-coupled losses (regulariser l2_batch) depend on it
-            "code": self._code,
+            "code": {**self._code, **self._attack[cell.attack][1], **self.backend.series_code(p.series)},
         }
+        if p.series != "all":  # only then: the cells of earlier profiles keep their identity
+            config["series"] = p.series
+        return config
 
     def hash(self, cell: Cell) -> str:
         """Short stable hash of :meth:`config`."""
@@ -113,12 +117,22 @@ def plan_grid(profile: "Profile | str", *, part: int | None = None, datasets: It
     """Plan a run: every cell of the selection, its config hash, and why it is (not) reusable."""
     prof = as_profile(profile)
     cells = grid_cells(prof, part=part, datasets=datasets, models=models)
-    store = store_for(prof, results_dir)
-    hasher = ConfigHasher(prof, backend or Backend())
+    return plan_cells(prof, cells, store_for(prof, results_dir), backend=backend)
+
+
+def plan_cells(profile: Profile, cells: Iterable[Cell], store: ResultStore, *,
+               backend: Backend | None = None) -> GridPlan:
+    """Plan chosen cells of a profile (run in the given order) into ``store``: their configs, hashes
+    and states. A cell's attack is a registered attack or one of the profile's variants."""
+    cells = list(dict.fromkeys(cells))
+    for cell in cells:
+        if cell.profile != profile.name:
+            raise ValueError(f"cell {cell.label()} belongs to profile {cell.profile!r}, not {profile.name!r}")
+    hasher = ConfigHasher(profile, backend or Backend())
     configs = {c: hasher.config(c) for c in cells}
     hashes = {c: canonical_hash(cfg) for c, cfg in configs.items()}
     states = {c: store.check(c, hashes[c], configs[c]) for c in cells}
-    return GridPlan(prof, store, cells, configs, hashes, states)
+    return GridPlan(profile, store, cells, configs, hashes, states)
 
 
 def run_grid(
@@ -151,10 +165,27 @@ def run_grid(
     prof = as_profile(profile)
     if device is not None:
         prof = prof.replace(device=check_device_name(device))
+    backend = backend or Backend()
+    plan = plan_grid(prof, part=part, datasets=datasets, models=models, results_dir=results_dir, backend=backend)
+    run_plan(plan, runs_dir=runs_dir, progress=progress, workers=workers, scheduler=scheduler, backend=backend,
+             wait_poll=wait_poll, threads=threads, command=command)
+    return plan.summaries()
+
+
+def run_plan(plan: GridPlan, *, runs_dir: str | os.PathLike | None = None, progress: bool = True,
+             workers: int | None = None, scheduler: str | None = None, backend: Backend | None = None,
+             wait_poll: float = 1.0, threads: int | None = None, command: str | None = None,
+             **provenance) -> int:
+    """Compute the plan's pending cells in its order (serially, or on Dask with ``workers`` /
+    ``scheduler``) and append this invocation's provenance to the store; returns the cells computed.
+
+    The one executor of every computation of cells (the grid of a profile, the fidelity map).
+    ``provenance``: extra JSON-safe fields of the invocation's record.
+    """
     if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
     backend = backend or Backend()
-    plan = plan_grid(prof, part=part, datasets=datasets, models=models, results_dir=results_dir, backend=backend)
+    prof = plan.profile
     runs = Path(runs_dir or default_runs_dir())
     require_writable_dir(plan.store.root, "results folder")  # fail before training, not at the first write
     require_writable_dir(runs, "runs folder")
@@ -167,10 +198,10 @@ def run_grid(
     log.info(message)
     if progress:
         print(message, file=sys.stderr, flush=True)
-
     if not pending:
-        return plan.summaries()
+        return 0
     started, t0 = time.time(), time.perf_counter()
+    ran = 0
     try:
         if workers or scheduler:
             from aslo.experiments.distributed import run_cells_dask
@@ -184,8 +215,8 @@ def run_grid(
         plan.store.append_provenance(invocation_record(
             command, started, time.perf_counter() - t0, device=prof.device, cells_ran=ran,
             cells_already_stored=len(plan.cells) - len(pending), cells_planned=len(plan.cells),
-            workers=workers, threads=threads))
-    return plan.summaries()
+            workers=workers, threads=threads, **provenance))
+    return ran
 
 
 def run_cells_serially(plan: GridPlan, pending: list[Cell], executor: CellExecutor, progress: bool,

@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import time
 import uuid
 from dataclasses import dataclass
@@ -305,25 +306,51 @@ class ResultStore:
         }
         if examples is not None:
             blobs[EXAMPLES_FILE] = examples
-        for name, data in blobs.items():
-            _write_synced(tmp / name, data)
-        marker = {"sha256": {n: _sha256(d) for n, d in blobs.items()}, "rows": len(records),
-                  "config_hash": meta["config_hash"], "finished": time.time()}
-        _write_synced(tmp / MARKER, json.dumps(marker, indent=2).encode())  # last
-        _fsync_dir(tmp)
-        if final.exists():
-            self._move_aside(cell, final, meta["config_hash"])
-        os.rename(tmp, final)
-        _fsync_dir(final.parent)
+        return self._write_blobs(cell, tmp, blobs, len(records), meta["config_hash"])
+
+    def restamp(self, cell: Cell, config: dict, config_hash: str, note: dict) -> Path:
+        """Give an intact record a new identity (``config`` and its hash) without touching its
+        numbers: summary, records and examples are kept byte for byte, ``note`` is appended to the
+        meta's ``restamped`` list, and the record is swapped in atomically (the old one removed).
+        Only for a change of identity scheme that changes no numbers (:mod:`aslo.experiments.restamp`)."""
+        final = self.path(cell)
+        summary, csv, meta, marker = self._verify(final)
+        meta = {**meta, "config": config, "config_hash": config_hash,
+                "restamped": meta.get("restamped", []) + [{**note, "from_config_hash": meta["config_hash"]}]}
+        blobs = {name: (final / name).read_bytes() for name in marker["sha256"] if name != "meta.json"}
+        blobs["meta.json"] = json.dumps(meta, indent=2, sort_keys=True).encode()
+        tmp = final.parent / f".tmp-{final.name}-{HOST.replace('-', '_')}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        self._write_blobs(cell, tmp, blobs, marker["rows"], config_hash, keep_replaced=False)
         return final
 
-    def _move_aside(self, cell: Cell, final: Path, new_hash: str) -> None:
+    def _write_blobs(self, cell: Cell, tmp: Path, blobs: dict[str, bytes], rows: int, config_hash: str,
+                     keep_replaced: bool = True) -> Path:
+        """Write a record's files into ``tmp``, the marker last, and rename it into place; an existing
+        record is moved aside (and removed once replaced, unless ``keep_replaced``)."""
+        final = self.path(cell)
+        for name, data in blobs.items():
+            _write_synced(tmp / name, data)
+        marker = {"sha256": {n: _sha256(d) for n, d in blobs.items()}, "rows": rows,
+                  "config_hash": config_hash, "finished": time.time()}
+        _write_synced(tmp / MARKER, json.dumps(marker, indent=2).encode())  # last
+        _fsync_dir(tmp)
+        aside = self._move_aside(cell, final, config_hash, quiet=not keep_replaced) if final.exists() else None
+        os.rename(tmp, final)
+        _fsync_dir(final.parent)
+        if aside is not None and not keep_replaced:
+            shutil.rmtree(aside)
+        return final
+
+    def _move_aside(self, cell: Cell, final: Path, new_hash: str, quiet: bool = False) -> Path:
         state = self.status(cell, new_hash)
         reason = {"done": "replaced", "missing": "gone"}.get(state, state)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         aside = final.with_name(f"{final.name}.{reason}-{stamp}-{uuid.uuid4().hex[:6]}")
         os.rename(final, aside)
-        log.warning("%s: %s record moved aside to %s", cell.label(), reason, aside.name)
+        if not quiet:
+            log.warning("%s: %s record moved aside to %s", cell.label(), reason, aside.name)
+        return aside
 
     def _clean_dead_temps(self, final: Path) -> None:
         """Remove temporary folders of this cell left by processes that died mid-write."""

@@ -25,7 +25,7 @@ _STAND_INS = {"pdpgd": {"VisdomLogger": object}}
 
 #: The one command that installs the peer libraries safely: both declare torchvision, which would
 #: pull another torch build, and the attack modules used here need only what aslo already brings.
-PEERS_INSTALL = "pip install --no-deps adv-lib==0.2.8 torchattacks==3.5.1"
+PEERS_INSTALL = "pip install --no-deps adv-lib==0.2.8 torchattacks==3.5.1 foolbox==3.3.4 eagerpy==0.30.0"
 
 
 class PeerUnavailableError(ImportError):

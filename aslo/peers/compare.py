@@ -13,13 +13,13 @@ from __future__ import annotations
 import math
 import statistics
 
-import numpy as np
 import pandas as pd
 import torch
 
 from ..attacks import run_attack
-from ..robustness import best_l0, budget_points, curve_points, median_success_l0, robustness_curve
+from ..robustness import budget_points, curve_points, median_success_l0, robustness_curve
 from .affine import unit_box_for
+from .l0 import PROTOCOL_COUNTS, median_l0_failures_infinite
 from .passes import PassCounter
 from .runners import run_peer
 
@@ -45,18 +45,6 @@ def our_attacks(steps: int, box, paper_kwargs: dict | None = None) -> dict:
         BEST: ("AS_CW_BUDGET", {"steps": steps, "eps": box.scale, "alpha": box.scale,
                                 "clip_min": box.lo, "clip_max": box.hi}),
     }
-
-
-#: The absolute L0 budgets of the L0 literature's protocol at which the ASR is read.
-PROTOCOL_COUNTS = (1, 2, 5, 10)
-
-
-def median_l0_failures_infinite(records: pd.DataFrame) -> float:
-    """Median L0 over every attacked series, a failure counted as infinite (the L0 literature's
-    second median; infinite when half or more of the series were not broken)."""
-    if len(records) == 0:
-        return math.nan
-    return float(np.median(best_l0(records).fillna(math.inf).to_numpy(float)))
 
 
 def _row(label: str, records: pd.DataFrame, duration: float, n_features: int) -> dict:

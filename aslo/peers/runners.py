@@ -1,4 +1,5 @@
-"""Peer attacks (sigma-zero, FMN-L0, VFGA, PDPGD-L0, CW, PGD) on our models and series, measured like ours.
+"""Peer attacks (sigma-zero, FMN-L0, VFGA, PDPGD-L0, Brendel-Bethge L0, CW, PGD) on our models and
+series, measured like ours; foolbox's Pointwise as a check of any attack's output.
 
 Each peer sees the model and the series through the same exact ``UnitBox`` (see ``affine``),
 gets the same step budget (forward+backward passes), attacks the clean prediction
@@ -20,6 +21,7 @@ from ..attacks._tensor import as_label_tensor, as_series_tensor, attack_mode
 from ..metrics import per_sample_metrics, summarize
 from ..observed import observed_mask
 from ._advlib import PEERS_INSTALL, PeerUnavailableError, advlib_attack
+from ._foolbox import foolbox_module, nearest_other_class
 from .affine import UnitBox, UnitModel, unit_box_for
 
 #: Peer name -> (library, what it is).
@@ -28,15 +30,17 @@ PEERS = {
     "FMN_L0": ("adv-lib", "Fast Minimum-Norm attack, L0 (Pintor et al.)"),
     "VFGA": ("adv-lib", "Voting Folded Gaussian Attack (Hajri et al.), L0, greedy; max_iter = steps"),
     "PDPGD_L0": ("adv-lib", "Primal-Dual Proximal Gradient Descent (Matyasko and Chau), L0, proximal operator 2/3"),
+    "BB_L0": ("foolbox", "Brendel-Bethge L0 (Brendel et al.), from the nearest series of the batch predicted as "
+                         "another class"),
     "TA_CW": ("torchattacks", "Carlini-Wagner L2 (c=1, kappa=0, lr=0.01)"),
     "TA_PGD": ("torchattacks", "PGD L-infinity in our box eps (alpha = 2.5 eps / steps)"),
 }
-_MODULES = {"adv-lib": "adv_lib", "torchattacks": "torchattacks"}
+_MODULES = {"adv-lib": "adv_lib", "torchattacks": "torchattacks", "foolbox": "foolbox"}
 #: Peers that evaluate sub-batches and tiles of the batch (VFGA: the series still to attack, and
-#: 2 x n_samples perturbed copies of each): :class:`ObservedOnly`, which needs the whole batch in
+#: 2 x n_samples perturbed copies of each; Brendel-Bethge: its line searches): :class:`ObservedOnly`, which needs the whole batch in
 #: order, cannot hold their padding fixed. On a variable-length set their perturbation of the
 #: padding is dropped afterwards and the example re-classified without it, like every peer's.
-RESHAPES_BATCH = frozenset({"VFGA"})
+RESHAPES_BATCH = frozenset({"VFGA", "BB_L0"})
 #: adv-lib peer -> the adv-lib function it runs.
 _ADVLIB_FUNCTIONS = {"SIGMA_ZERO": "sigma_zero", "FMN_L0": "fmn", "VFGA": "vfga", "PDPGD_L0": "pdpgd"}
 
@@ -63,6 +67,8 @@ def peer_status() -> dict:
         try:
             if library == "adv-lib":
                 advlib_attack(_ADVLIB_FUNCTIONS[name])
+            elif library == "foolbox":
+                foolbox_module()
             else:
                 import torchattacks  # noqa: F401
         except (ImportError, OSError) as exc:
@@ -107,6 +113,8 @@ def _attack(name: str, umodel, u, labels, steps: int, eps_u: float):
         return advlib_attack("vfga")(umodel, u, labels, targeted=False, max_iter=steps)
     if name == "PDPGD_L0":  # proximal_operator=23: the L2/3 operator adv-lib's docstring advises for L0
         return advlib_attack("pdpgd")(umodel, u, labels, norm=0, num_steps=steps, proximal_operator=23)
+    if name == "BB_L0":
+        return _brendel_bethge_l0(umodel, u, labels, steps)
     import torchattacks
 
     if name == "TA_CW":
@@ -114,6 +122,43 @@ def _attack(name: str, umodel, u, labels, steps: int, eps_u: float):
     else:
         attack = torchattacks.PGD(umodel, eps=eps_u, alpha=2.5 * eps_u / steps, steps=steps, random_start=True)
     return attack(u, labels)
+
+
+def _brendel_bethge_l0(umodel, u, labels, steps: int):
+    """foolbox's L0 Brendel-Bethge from the nearest series of another predicted class (a series
+    with none is returned unchanged: a failure)."""
+    fb = foolbox_module()
+    starts, found = nearest_other_class(u, labels)
+    out = u.clone()
+    if found.any():
+        fmodel = fb.PyTorchModel(umodel.eval(), bounds=(0, 1), device="cpu")
+        keep = found.nonzero().squeeze(1)
+        attack = fb.attacks.L0BrendelBethgeAttack(steps=steps)
+        advs = attack.run(fmodel, u[keep].float(), fb.criteria.Misclassification(labels[keep]),
+                          starting_points=starts[keep].float())
+        out[keep] = advs.to(out.dtype)
+    return out
+
+
+def pointwise_reduce(umodel, u, labels, u_adv, success, seed: int = 0) -> torch.Tensor:
+    """foolbox's Pointwise attack started from each successful ``u_adv``: components are reset to
+    the clean series while it stays adversarial. Returns the reduced examples (``u_adv`` where
+    ``success`` is False); forwards only, seeded (it draws its order with numpy)."""
+    import numpy as np
+
+    fb = foolbox_module()
+    out = u_adv.clone()
+    keep = success.nonzero().squeeze(1)
+    if len(keep):
+        fmodel = fb.PyTorchModel(umodel.eval(), bounds=(0, 1), device="cpu")
+        state = np.random.get_state()
+        np.random.seed(seed % 2**32)
+        try:
+            out[keep] = fb.attacks.PointwiseAttack().run(fmodel, u[keep], fb.criteria.Misclassification(labels[keep]),
+                                                         starting_points=u_adv[keep]).to(out.dtype)
+        finally:
+            np.random.set_state(state)
+    return out
 
 
 def run_peer(model, x, y, name: str, *, steps: int, eps: float, box: UnitBox | None = None,

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 NOTEBOOKS = ("01_method", "02_models", "03_part1_table1", "04_part2_figure1", "05_paper_vs_ours",
-             "07_where_claims_hold", "08_archive", "06_beyond")
+             "07_where_claims_hold", "08_archive", "06_beyond", "09_benchmark")
 # The kernel papermill starts: this Python, whatever "python3" kernel the user has registered.
 KERNEL = "aslo-current-python"
 # Cell tags that decide what a reader sees (Jupyter Book): the code stays one click away.
@@ -192,7 +192,7 @@ def recheck_map_cells(out_dir: Path, *, progress: bool = True, n: int = RECHECK_
 
     Nothing is trained: the check asks whether the attack code still computes the stored cells
     from the same weights, on whatever machine runs it (within the stated tolerance,
-    :data:`aslo.experiments.recheck.RECHECK_TOLERANCE`), with the map's one torch thread."""
+    :data:`aslo.experiments.recheck.RECHECK_TOLERANCE`), each with the torch thread count it records."""
     from aslo.experiments import fidelity_map
 
     path = Path(out_dir) / "map_recheck.csv"
