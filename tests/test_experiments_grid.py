@@ -87,6 +87,11 @@ def test_builtin_profiles_load(name):
         archive = load_profile("archive")
         assert p.datasets == archive.datasets and p.training == archive.training and p.series == "correct"
         assert set(p.attacks) == set(L0_ATTACKS) and p.samples == 10 and not p.store_examples
+    if name == "l0bench_own":  # the same protocol at each attack's own budget, on archive_literal's slice
+        bench = load_profile("l0bench")
+        assert p.datasets == load_profile("archive_literal").datasets and p.attacks == bench.attacks
+        assert (p.series, p.samples, p.sample_seed) == (bench.series, bench.samples, bench.sample_seed)
+        assert p.attack_kwargs("SIGMA_ZERO")["steps"] == 1000 and p.attack_kwargs("PDPGD_L0")["steps"] == 500
     if name == "paper":
         assert len(p.datasets) == 128 and p.samples == 0 and p.seeds == (0, 1, 2)
         assert p.attack == {"steps": 1000, "lr": 1e-4} and p.training_recipe == "paper"

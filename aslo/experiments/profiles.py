@@ -29,7 +29,7 @@ from aslo.models import MODEL_NAMES, validate_model_name
 from aslo.training import TRAINING_RECIPES
 from aslo.training.device import check_device_name
 
-PROFILES: tuple[str, ...] = ("smoke", "default", "archive", "archive_literal", "l0bench", "paper")
+PROFILES: tuple[str, ...] = ("smoke", "default", "archive", "archive_literal", "l0bench", "l0bench_own", "paper")
 #: A profile's choices of test series (see :func:`aslo.experiments.grid.correct_subset`).
 SERIES = ("all", "correct")
 
