@@ -94,82 +94,6 @@ def test_peer_runs_and_is_measured_in_original_units(name):
     assert float(res.x_adv.min()) >= res.box.lo - 1e-5 and float(res.x_adv.max()) <= res.box.hi + 1e-5
 
 
-def test_compare_on_gives_a_row_per_attack_with_ratios():
-    pytest.importorskip("adv_lib")
-    from aslo.peers import BEST, REFERENCE, SEARCH, compare_on
-
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(24, 3))
-    x = _series()
-    table, curves = compare_on(model, x, model(x).argmax(1), steps=10, peers=("SIGMA_ZERO",))
-    assert list(table["attack"]) == ["AS_CW", "AS_CW_SPARSE", REFERENCE, SEARCH, BEST, "SIGMA_ZERO"]
-    ref = table.set_index("attack").loc[REFERENCE]
-    assert ref["ratio_asr"] == 1.0 and set(curves) == set(table["attack"])
-
-
-def _bench_rows(cells):
-    rows = []
-    for (dataset, model), attacks in cells.items():
-        for attack, (asr, l0, sec) in attacks.items():
-            rows.append(dict(dataset=dataset, model=model, attack=attack, asr=asr, median_l0=l0, sec_per_sample=sec))
-    return pd.DataFrame(rows)
-
-
-def test_goal_check_compares_with_the_best_peer_per_cell():
-    from aslo.peers import BEST, goal_check, goal_sentence
-
-    table = _bench_rows({
-        ("A", "m"): {BEST: (1.0, 2.0, 0.10), "FMN_L0": (1.0, 3.0, 0.09), "SIGMA_ZERO": (1.0, 9.0, 0.20)},
-        ("A", "n"): {BEST: (1.0, 4.0, 0.30), "FMN_L0": (1.0, 3.0, 0.10), "SIGMA_ZERO": (1.0, 2.5, 0.11)},
-        ("B", "m"): {BEST: (0.9, 1.0, 0.10), "FMN_L0": (1.0, 5.0, 0.10), "SIGMA_ZERO": (0.8, 1.0, 0.10)},
-        ("B", "n"): {BEST: (1.0, 5.0, 0.10), "FMN_L0": (1.0, 5.0, 0.10), "SIGMA_ZERO": (1.0, float("nan"), 0.10)},
-    })
-    goal = goal_check(table).set_index(["dataset", "model"])
-    assert goal.loc[("A", "m"), "goal_met"] and goal.loc[("A", "m"), "l0_smaller"]
-    assert goal.loc[("A", "m"), "cost_ratio"] == pytest.approx(0.10 / 0.09)
-    a_n = goal.loc[("A", "n")]  # sigma-zero is the sparsest there, FMN the fastest
-    assert a_n["sparsest_peer"] == "SIGMA_ZERO" and not a_n["l0_ok"] and a_n["cost_ratio"] == pytest.approx(3.0)
-    assert not goal.loc[("B", "m"), "asr_ok"]  # a peer reaches 1.0, ours does not
-    b_n = goal.loc[("B", "n")]  # ties count as no larger, not smaller; a NaN peer median is ignored
-    assert b_n["l0_ok"] and not b_n["l0_smaller"] and b_n["goal_met"]
-    text = goal_sentence(goal.reset_index())
-    assert "4 (dataset, model) cells" in text and "ASR kept on 3" in text and "all parts met on 2" in text
-    assert "smaller on 1 of the 3 where the sparsest peer's median exceeds 1" in text  # B,m: the peer is at 1
-    with pytest.raises(ValueError, match="no rows"):
-        goal_check(table[table["attack"] != BEST])
-    with pytest.raises(ValueError, match="lacks"):
-        goal_check(table.drop(columns="sec_per_sample"))
-
-
-def test_compare_on_times_repeated_runs_and_rejects_a_rerun_that_differs(monkeypatch):
-    import aslo.peers.compare as compare
-
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(24, 3))
-    x = _series()
-    y = model(x).argmax(1)
-    ours = (compare.REFERENCE, compare.BEST)
-    once, _ = compare.compare_on(model, x, y, steps=5, ours=ours)
-    twice, _ = compare.compare_on(model, x, y, steps=5, ours=ours, repeats=2)
-    same = [c for c in once.columns if not c.startswith(("sec_per_sample", "ratio_sec"))]
-    pd.testing.assert_frame_equal(once[same], twice[same])
-    with pytest.raises(ValueError, match="repeats"):
-        compare.compare_on(model, x, y, steps=5, ours=ours, repeats=0)
-    calls = []
-    real = compare.run_attack
-
-    def drifting(*args, **kwargs):
-        result = real(*args, **kwargs)
-        calls.append(1)
-        if len(calls) % 2 == 0:
-            result.delta.add_(1e-3)
-        return result
-
-    monkeypatch.setattr(compare, "run_attack", drifting)
-    with pytest.raises(RuntimeError, match="different perturbations"):
-        compare.compare_on(model, x, y, steps=5, ours=ours, repeats=2)
-
-
 class _Tally(torch.nn.Module):
     """A linear model that counts its own calls: the ground truth the hooks must match."""
 
@@ -204,23 +128,22 @@ def test_pass_counter_counts_forwards_and_backwards_exactly():
 
 
 @pytest.mark.parametrize("name,forwards_at_least", [("VFGA", 20), ("SIGMA_ZERO", 10)])
-def test_compare_on_counts_each_attacks_passes(name, forwards_at_least):
+def test_l0_attacks_count_their_passes(name, forwards_at_least):
     """VFGA's extra forwards show up where steps hide them; a gradient attack pays one backward per step."""
     pytest.importorskip("adv_lib")
-    from aslo.peers import REFERENCE, compare_on
+    from aslo.peers.l0 import run_l0_attack
 
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(24, 3))
     x = _series()
-    table, _ = compare_on(model, x, model(x).argmax(1), steps=10, peers=(name,), ours=(REFERENCE,))
-    row = table.set_index("attack").loc[name]
-    assert row["forwards_per_series"] >= forwards_at_least and row["backwards_per_series"] >= 1
-    ours = table.set_index("attack").loc[REFERENCE]
-    assert ours["backwards_per_series"] <= ours["forwards_per_series"]
+    peer = run_l0_attack(model, x, model(x).argmax(1), name, steps=10, pointwise=False).summary
+    assert peer["forwards_per_series"] >= forwards_at_least and peer["backwards_per_series"] >= 1
+    ours = run_l0_attack(model, x, model(x).argmax(1), "AS_CW_SPARSE_BOX", steps=10, pointwise=False).summary
+    assert 1 <= ours["backwards_per_series"] <= ours["forwards_per_series"]
 
 
 def test_median_with_failures_counted_as_infinite():
-    from aslo.peers.compare import median_l0_failures_infinite
+    from aslo.peers.l0 import median_l0_failures_infinite
 
     broken = pd.DataFrame({"success": [True, True, False], "l0": [2, 4, 24]})
     assert median_l0_failures_infinite(broken) == 4.0  # 2, 4, inf

@@ -108,10 +108,17 @@ def test_beyond_examples_shows_ours_and_the_installed_peers(grid, tmp_path):
     from aslo.report import beyond_examples
 
     g, model = grid
-    fig, table = beyond_examples(g.profile, models=[model], n_series=2, runs_dir=g.runs, out_dir=tmp_path)
+    results = tmp_path / "res"
+    fig, table = beyond_examples(g.profile, models=[model], results_dir=results, runs_dir=g.runs, out_dir=tmp_path)
     shown = table.dropna(subset=["l0"])
-    expected = ["AS_CW_BUDGET"] + [p for p in ("SIGMA_ZERO", "FMN_L0") if p in available_peers()]
-    assert shown["attack"].tolist() == expected
+    expected = ["AS_CW_BUDGET_BOX"] + [p for p in ("SIGMA_ZERO", "FMN_L0") if p in available_peers()]
+    assert shown["attack"].tolist() == expected and shown["test_index"].nunique() == 1
     axes = [ax for ax in fig.axes if ax.get_visible()]
     assert [_marks(ax) for ax in axes] == shown["l0"].astype(int).tolist()
     assert (tmp_path / "beyond_examples.svg").is_file()
+    # the examples are the stored cells of the comparison grid, computed through the pipeline
+    from aslo.experiments import load_profile
+
+    profile = load_profile(g.profile)
+    cell = results / f"{profile.name}_beyond" / profile.datasets[0] / model / "AS_CW_BUDGET_BOX" / "seed0"
+    assert (cell / "examples.safetensors").is_file() and (cell / "COMPLETE").is_file()

@@ -195,61 +195,43 @@ def method_examples(profile, *, dataset: str | None = None, model: str | None = 
     return fig, table
 
 
-def beyond_examples(profile, *, dataset: str | None = None, models=None, n_series: int = 4, steps: int | None = None,
-                    ours: str = "AS_CW_BUDGET", peers=("SIGMA_ZERO", "FMN_L0"), runs_dir="runs",
-                    out_dir=None, stem: str = "beyond_examples", eps: float = 1.0):
-    """Our sparse attack beside sigma-zero and FMN-L0 on one series per model (one row each).
-
-    For every model of the profile (or ``models``), the first ``n_series`` series of the profile's
-    seeded test subset of ``dataset`` (default: the first) are attacked with ``ours`` (a label of
-    :func:`aslo.peers.our_attacks`; default the strongest, ``aslo.peers.BEST``) and
-    each installed peer, all with the same step budget (default: the profile's AS_CW steps) and the
-    same UnitBox; the series shown is the first one fooled by ours and by as many peers as possible.
-    Peers that are not installed are left out (their rows say so). Returns ``(figure, table)``;
-    with ``out_dir`` the figure is saved as ``<stem>.png`` and ``.svg``.
+def beyond_examples(profile, *, models=None, ours: str = "AS_CW_BUDGET_BOX", peers=("SIGMA_ZERO", "FMN_L0"),
+                    results_dir=None, runs_dir=None, out_dir=None, stem: str = "beyond_examples"):
+    """Our sparse attack beside sigma-zero and FMN-L0 on one series per model (one row each), from
+    the stored cells of the profile's comparison grid (:func:`aslo.report.beyond.beyond_profile`;
+    computed first where missing, as the grid would). The series shown is the first one fooled by
+    ours and by as many peers as possible. Peers that are not installed are left out (their rows
+    say so). Returns ``(figure, table)``; with ``out_dir`` the figure is saved as ``<stem>.png``
+    and ``.svg``.
     """
-    import torch
+    from aslo.experiments import load_cell_examples
+    from aslo.report.beyond import beyond_profile
 
-    from aslo.attacks import run_attack
-    from aslo.experiments.grid import select_samples
-    from aslo.peers import available_peers, our_attacks, run_peer, unit_box_for
-    from aslo.report.models import resolve_profile, trained_model_for
-
-    prof = resolve_profile(profile, models=models)
-    dataset = dataset or prof.datasets[0]
-    steps = int(steps or prof.attack_kwargs("AS_CW").get("steps", 1000))
-    if isinstance(n_series, bool) or not isinstance(n_series, int) or n_series < 1:
-        raise ValueError(f"n_series must be a positive integer, got {n_series!r}")
-    installed = set(available_peers())
-    runnable = [p for p in peers if p in installed]
-    seed = prof.seeds[0]
+    prof = beyond_profile(profile)
+    if models is not None:
+        prof = prof.replace(models=tuple(models))
+    dataset, seed = prof.datasets[0], prof.seeds[0]
+    attacks = [ours] + [p for p in peers if p in prof.attacks]
     fig = Figure(figsize=(7.0, 2.6 * len(prof.models) + 0.6), layout="constrained")  # the text column's width
     panels = np.atleast_1d(fig.subfigures(len(prof.models), 1))
     rows = []
     for panel, model in zip(panels, prof.models):
-        data, net, _ = trained_model_for(prof, dataset, model, runs_dir=runs_dir)
-        pool = prof.samples or len(data.y_test)
-        idx = select_samples(int(len(data.y_test)), pool, prof.sample_seed)[:n_series]
-        x, y = torch.as_tensor(data.x_test[idx]), torch.as_tensor(data.y_test[idx])
-        box = unit_box_for(x, eps)
-        name, kwargs = our_attacks(steps, box)[ours]
-        results = {ours: run_attack(net, x, y, name, progress=False, seed=seed, **kwargs)}
-        for peer in runnable:
-            results[peer] = run_peer(net, x, y, peer, steps=steps, eps=eps, box=box, seed=seed)
-        success = np.stack([r.records["success"].to_numpy(bool) for r in results.values()])
+        stored = {a: load_cell_examples(prof, dataset, model, a, seed, results_dir=results_dir, runs_dir=runs_dir,
+                                        compute=True) for a in attacks}
+        success = np.stack([ex.records["success"].to_numpy(bool) for ex in stored.values()])
         j = _pick_series(success)
-        clean = int(results[ours].records["clean_pred"].iloc[j])
-        adv = {a: int(r.records["adv_pred"].iloc[j]) for a, r in results.items()}
-        deltas = {a: r.delta[j] for a, r in results.items()}
-        plot_adversarial_grid(x[j], {a: r.x_adv[j] for a, r in results.items()}, clean_class=clean,
-                              adv_classes=adv, deltas=deltas, fig=panel,
-                              title=f"{dataset}, {model}, test series {int(idx[j])}")
-        rows += _rows(model, list(results), int(idx[j]), clean, adv,
-                      {a: success[i, j] for i, a in enumerate(results)}, deltas, int(x[j].numel()),
-                      ZERO_THRESHOLD)
-        rows += [dict(model=model, attack=p, note="not installed (pip install 'aslo[peers]')")
-                 for p in peers if p not in installed]
-    table = pd.DataFrame(rows).assign(dataset=dataset, steps=steps)
+        first = stored[ours]
+        clean = int(first.records["clean_pred"].iloc[j])
+        adv = {a: int(ex.records["adv_pred"].iloc[j]) for a, ex in stored.items()}
+        deltas = {a: ex.delta[j] for a, ex in stored.items()}
+        test_index = int(first.indices[j])
+        plot_adversarial_grid(first.x[j], {a: ex.x_adv[j] for a, ex in stored.items()}, clean_class=clean,
+                              adv_classes=adv, deltas=deltas, fig=panel, title=f"{dataset}, {model}, test series {test_index}")
+        rows += _rows(model, attacks, test_index, clean, adv, {a: success[i, j] for i, a in enumerate(attacks)},
+                      deltas, int(first.x[j].numel()), ZERO_THRESHOLD)
+        rows += [dict(model=model, attack=p, note="not installed (make setup installs the peers)")
+                 for p in peers if p not in prof.attacks]
+    table = pd.DataFrame(rows).assign(dataset=dataset, steps=prof.attack["steps"])
     if out_dir is not None:
         save_figure(fig, out_dir, stem)
     return fig, table

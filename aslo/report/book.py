@@ -252,6 +252,7 @@ def make_book(profile: str, *, root=".", execute: bool = True, results_dir=None,
     from aslo.environment import write_environment_facts
     from aslo.experiments import default_results_dir, default_runs_dir, run_grid
     from aslo.report.answer import write_answer
+    from aslo.report.beyond import beyond_profile
     from aslo.report.conclusions import recheck_conclusions, write_verdict_survival
     from aslo.report.facts import write_portability_facts, write_profile_facts
     from aslo.report.models import resolve_profile, train_profile_models
@@ -269,8 +270,10 @@ def make_book(profile: str, *, root=".", execute: bool = True, results_dir=None,
         _phase(1, total, f"training {len(prof.datasets) * len(prof.models)} models of profile {prof.name} "
                          f"(checkpoints in {runs_dir}; matching ones are reused)", progress)
         train_profile_models(prof, runs_dir=runs_dir, progress=progress)
-        _phase(2, total, f"running the attack grid into {results_dir} (finished cells are skipped)", progress)
+        _phase(2, total, f"running the attack grid and the comparison with the peers (chapter 'beyond') into "
+                         f"{results_dir} (finished cells are skipped)", progress)
         run_grid(prof, results_dir=results_dir, runs_dir=runs_dir, progress=progress)
+        run_grid(beyond_profile(prof), results_dir=results_dir, runs_dir=runs_dir, progress=progress)
         paths["outputs"].mkdir(parents=True, exist_ok=True)
         _phase(3, total, f"rechecking the committed evidence: {RECHECK_CELLS} seeded map cells and {RECHECK_CELLS} "
                          "archive cells recomputed from the committed weights; this run's conclusions against the "
