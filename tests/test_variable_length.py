@@ -21,7 +21,7 @@ from aslo.cli import main
 from aslo.data import UCRDataset, load_ucr
 from aslo.metrics import METRIC_COLUMNS, per_sample_metrics
 from aslo.observed import observed_mask
-from aslo.peers import PEERS
+from aslo.peers import PEERS, peer_status
 from aslo.peers.runners import ObservedOnly
 from helpers.data import UCR_FIXTURES
 from helpers.models import BATCH_EXACT_LENGTH, PerSeries
@@ -258,7 +258,8 @@ def test_observed_only_model_ignores_the_padding():
 
 @pytest.mark.parametrize("name", list(PEERS))
 def test_peers_leave_the_padding_untouched(pebble, name):
-    pytest.importorskip({"adv-lib": "adv_lib", "torchattacks": "torchattacks"}[PEERS[name][0]])
+    if peer_status()[name]:
+        pytest.skip(peer_status()[name])
     from aslo.peers import run_peer
 
     ds, _ = pebble

@@ -22,6 +22,10 @@ SCORE = "median_l0_failures_inf"
 PASS_FACTOR = 1.2
 #: The share of cells on which our median L0 must be no larger than the best peer's.
 GOAL_SHARE = 0.9
+#: The goal table's columns a reader sees, and their words (the CSV keeps them all).
+GOAL_COLUMNS = {"dataset": "dataset", "model": "model", "median_l0_ours": "our median L0", "best_peer": "best peer",
+                "best_peer_median_l0": "its median L0", "asr_ours": "our ASR", "best_peer_asr": "its ASR",
+                "pass_ratio": "passes / cheapest peer's", "goal_met": "goal met"}
 #: Nemenyi's critical values q_0.05 for k = 2..10 attacks (studentized range / sqrt 2; Demsar 2006).
 NEMENYI_Q05 = {2: 1.960, 3: 2.343, 4: 2.569, 5: 2.728, 6: 2.850, 7: 2.949, 8: 3.031, 9: 3.102, 10: 3.164}
 
