@@ -162,12 +162,18 @@ def pointwise_check(model, x: torch.Tensor, delta: torch.Tensor, success: np.nda
     (``l0_after_pointwise``, NaN where the attack failed), their median, the share of successes
     it made sparser (``pointwise_reduced``, NaN without successes) and its forwards per series.
 
-    Runs in float64 unit space, so the model sees exactly ``x`` and ``x + delta``."""
+    Runs in float64 unit space, so the model sees exactly ``x`` and its starting examples."""
     counter = PassCounter(model)
     umodel = UnitModel(counter, box).eval()
-    u, u_adv = box.to_unit(x), box.to_unit(x + delta)
     with torch.no_grad():
         clean = model(x).argmax(dim=1)
+        # start from the example as the metrics count it: components moved by at most
+        # ZERO_THRESHOLD (not in its L0) are reset where it stays adversarial, so that Pointwise
+        # spends no forwards on them
+        trimmed = delta.masked_fill(delta.abs() <= ZERO_THRESHOLD, 0.0)
+        still = model(x + trimmed).argmax(dim=1) != clean
+    start = torch.where(still.view(-1, *[1] * (x.dim() - 1)), trimmed, delta)
+    u, u_adv = box.to_unit(x), box.to_unit(x + start)
     ok = torch.tensor(np.array(success, dtype=bool))
     reduced = pointwise_reduce(umodel, u, clean, u_adv, ok, seed=seed)
     before, after = counted_l0(delta.double()), counted_l0(box.delta_from_unit(reduced - u))

@@ -142,7 +142,7 @@ def _brendel_bethge_l0(umodel, u, labels, steps: int):
 
 def pointwise_reduce(umodel, u, labels, u_adv, success, seed: int = 0) -> torch.Tensor:
     """foolbox's Pointwise attack started from each successful ``u_adv``: components are reset to
-    the clean series while it stays adversarial. Returns the reduced examples (``u_adv`` where
+    the clean series while it stays adversarial (L0 only, without its L2 binary search). Returns the reduced examples (``u_adv`` where
     ``success`` is False); forwards only, seeded (it draws its order with numpy)."""
     import numpy as np
 
@@ -154,8 +154,10 @@ def pointwise_reduce(umodel, u, labels, u_adv, success, seed: int = 0) -> torch.
         state = np.random.get_state()
         np.random.seed(seed % 2**32)
         try:
-            out[keep] = fb.attacks.PointwiseAttack().run(fmodel, u[keep], fb.criteria.Misclassification(labels[keep]),
-                                                         starting_points=u_adv[keep]).to(out.dtype)
+            # L0 only: no binary search on each kept component's size (foolbox's L2 refinement)
+            attack = fb.attacks.PointwiseAttack(l2_binary_search=False)
+            out[keep] = attack.run(fmodel, u[keep], fb.criteria.Misclassification(labels[keep]),
+                                   starting_points=u_adv[keep]).to(out.dtype)
         finally:
             np.random.set_state(state)
     return out
