@@ -46,3 +46,21 @@ def test_accuracy_vs_published_uses_resnet_yardstick():
     assert np.isnan(table.loc[2, "published"])
     with pytest.raises(ValueError, match="test_accuracy"):
         accuracy_vs_published(ours.drop(columns="test_accuracy"))
+
+
+def test_beyond_tables_take_records_with_and_without_best_l0():
+    """The paper's AS_CW records only l0; the L0 attacks also best_l0: concatenated, both read right."""
+    import pandas as pd
+
+    from aslo.report.beyond import comparison_curves, comparison_table
+    from aslo.robustness import best_l0
+
+    paper = pd.DataFrame({"success": [True, False], "l0": [20, 24], "l2": [1.0, 2.0]})
+    sparse = pd.DataFrame({"success": [True, True], "l0": [3, 5], "best_l0": [2.0, 5.0], "l2": [3.0, 4.0]})
+    records = pd.concat([frame.assign(best_l0=best_l0(frame), model="m", attack=name, seconds_per_series=1.0,
+                                      passes_per_series=float("nan"))
+                         for name, frame in (("AS_CW", paper), ("SIGMA_ZERO", sparse))], ignore_index=True)
+    table = comparison_table(records, 24).set_index("attack")
+    assert table.loc["AS_CW", "median_l0"] == 20 and table.loc["SIGMA_ZERO", "median_l0"] == 3.5
+    assert table.loc["AS_CW", "asr"] == 0.5
+    assert set(comparison_curves(records, 24)["m"]) == {"AS_CW", "SIGMA_ZERO"}

@@ -51,6 +51,7 @@ def beyond_records(profile, results_dir, *, runs_dir=None, compute: bool = False
     pipeline when ``compute`` is true (``aslo book`` has computed them already), else KeyError
     names the first one."""
     from aslo.experiments import plan_grid, run_plan
+    from aslo.robustness import best_l0
 
     plan = plan_grid(beyond_profile(profile), results_dir=results_dir)
     if compute and plan.pending:
@@ -60,7 +61,10 @@ def beyond_records(profile, results_dir, *, runs_dir=None, compute: bool = False
         record = plan.store.read(cell, plan.hashes[cell])
         summary = record.summary
         passes = summary.get("forwards_per_series", math.nan) + summary.get("backwards_per_series", math.nan)
-        parts.append(record.records.assign(dataset=cell.dataset, model=cell.model, attack=cell.attack,
+        # every cell gets best_l0 (the paper's attacks record only l0): concatenated records then
+        # never hold a success without it
+        parts.append(record.records.assign(best_l0=best_l0(record.records), dataset=cell.dataset, model=cell.model,
+                                           attack=cell.attack,
                                            seconds_per_series=summary["duration"] / max(len(record.records), 1),
                                            passes_per_series=passes))
     return pd.concat(parts, ignore_index=True)
