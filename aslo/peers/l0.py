@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 
 from ..attacks import run_attack
+from ..attacks.sparse import l0_count
 from ..config_base import check_keys, finite_number, integer
 from ..metrics import ZERO_THRESHOLD
 from ..robustness import best_l0, budget_points, curve_points, median_success_l0
@@ -176,18 +177,13 @@ def pointwise_check(model, x: torch.Tensor, delta: torch.Tensor, success: np.nda
     u, u_adv = box.to_unit(x), box.to_unit(x + start)
     ok = torch.tensor(np.array(success, dtype=bool))
     reduced = pointwise_reduce(umodel, u, clean, u_adv, ok, seed=seed)
-    before, after = counted_l0(delta.double()), counted_l0(box.delta_from_unit(reduced - u))
+    before, after = l0_count(delta.double()).numpy(), l0_count(box.delta_from_unit(reduced - u)).numpy()
     done = np.array(success, dtype=bool)
     after[~done] = np.nan
     return {"l0_after_pointwise": after,
             "median_l0_after_pointwise": float(np.median(after[done])) if done.any() else math.nan,
             "pointwise_reduced": float((after[done] < before[done]).mean()) if done.any() else math.nan,
             "pointwise_forwards_per_series": counter.forward_series / len(x)}
-
-
-def counted_l0(delta: torch.Tensor) -> np.ndarray:
-    """L0 per series as the metrics count it: components moved by more than ZERO_THRESHOLD."""
-    return (delta.abs().flatten(1) > ZERO_THRESHOLD).sum(dim=1).double().numpy()
 
 
 def available_libraries() -> set[str]:
