@@ -140,7 +140,7 @@ def test_every_setting_of_the_attack_function_is_a_config_field():
 
 @pytest.mark.parametrize("bad", [dict(budget_rate=1.5), dict(budget_rate=-0.1), dict(step_final_ratio=2.0),
                                  dict(reg_direction_weight=float("nan")), dict(search_exhaustive="no"),
-                                 dict(search="beam"), dict(loss="ce_targeted"), dict(return_iterate="last"),
+                                 dict(search="beam"), dict(loss="ce_targeted"), dict(regulariser="l1"), dict(return_iterate="last"),
                                  dict(step="adam"), dict(clip_min=1.0, clip_max=0.0)])
 def test_bad_budget_settings_are_rejected_naming_the_field(bad):
     with pytest.raises(ValueError, match=next(iter(bad)).split("_")[0]):

@@ -31,16 +31,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, ClassVar
 
 import torch
 
-from ..config_base import check_flag, finite_number, integer
+from ..config_base import finite_number
 from .algorithm import adapt_sigma, improved_mask
-from .config import AttackConfig, validate_attack_config
 from .l0_search import greedy_l0_search, l0_count
 from .losses import cw_margin, is_adversarial
 from .regularisers import l0_surrogate
+from .sparse import BoxSearchConfig
 
 #: The registered attack: the CW margin with the ASL0 term, normalised steps of one box width from
 #: zero, in the box eps = 1 (one standard deviation of a z-normalised series). The search stops
@@ -51,13 +51,10 @@ BUDGET_VARIANTS = {
                          step="normalized", alpha=1.0, return_iterate="best"),
 }
 
-#: The final searches the attack can run from its sparsest iterate.
-BUDGET_SEARCHES = ("none", "greedy")
-
 
 @dataclass(frozen=True)
-class BudgetAttackConfig(AttackConfig):
-    """AttackConfig plus every setting of :func:`asl0_budget_attack` (see the module docstring).
+class BudgetAttackConfig(BoxSearchConfig):
+    """BoxSearchConfig plus every setting of :func:`asl0_budget_attack` (see the module docstring).
 
     The composition is fixed: ``loss="cw"``, ``regulariser="asl0"``, ``step="normalized"``,
     ``return_iterate="best"``; Adam's settings (``lr``, ``betas``, ``adam_eps``, ``amsgrad``) and
@@ -68,11 +65,9 @@ class BudgetAttackConfig(AttackConfig):
     the regulariser alone at full length, out of the adversarial region (GunPoint x ResNet18, 8
     series, 200 steps: median L0 27.5); measured there at 0.03 / 0.1 / 0.3: 9.0 / 2.5 / 10.0.
     ``budget_rate=0.05``: the budget's initial relative move (FMN-L0's gamma), annealed to
-    ``budget_rate * budget_final_ratio`` (``0.02``). ``clip_min`` / ``clip_max`` (None: no bound):
-    the data box ``x + delta`` is clamped to after every step, on top of the box ``eps``.
-    ``search``: ``"greedy"`` (default) or ``"none"``; ``search_candidates``, ``search_rounds``,
-    ``search_shortlist`` and ``search_exhaustive`` are the search's ``candidates``, ``rounds``,
-    ``shortlist`` and ``exhaustive``.
+    ``budget_rate * budget_final_ratio`` (``0.02``). The box and the search as in
+    BoxSearchConfig; here the search is on by default and stops when its shortlist finds no
+    removal (``search_exhaustive=False``).
     """
 
     step: str = "normalized"
@@ -80,38 +75,21 @@ class BudgetAttackConfig(AttackConfig):
     reg_direction_weight: float = 0.1
     budget_rate: float = 0.05
     budget_final_ratio: float = 0.02
-    clip_min: float | None = None
-    clip_max: float | None = None
     search: str = "greedy"
-    search_candidates: int = 4
-    search_rounds: int = 10
-    search_shortlist: int = 2
     search_exhaustive: bool = False
 
+    STEP_RULES: ClassVar[tuple[str, ...]] = ("normalized",)
+
     def validate(self) -> None:
-        """AttackConfig's checks (with the normalised step), then the budget's settings."""
-        validate_attack_config(self, step_rules=("normalized",))
-        fixed = dict(loss="cw", regulariser="asl0", return_iterate="best")
-        for field, value in fixed.items():
-            if getattr(self, field) != value:
-                raise ValueError(f"{self.name} is built on {field} = {value!r}, got {getattr(self, field)!r}")
-        check_flag(self, "search_exhaustive")
+        """BoxSearchConfig's checks (with the normalised step), then the budget's settings."""
+        super().validate()
+        if (self.loss, self.regulariser) != ("cw", "asl0"):
+            raise ValueError(f"{self.name} is built on the CW margin and ASL0: loss must be 'cw' and regulariser "
+                             f"'asl0', got {self.loss!r} and {self.regulariser!r}")
         for field in ("step_final_ratio", "reg_direction_weight", "budget_rate", "budget_final_ratio"):
             value = getattr(self, field)
             if not finite_number(value) or not 0 <= value <= 1:
                 raise ValueError(f"{field} must be a number in [0, 1], got {value!r}")
-        for field in ("clip_min", "clip_max"):
-            value = getattr(self, field)
-            if value is not None and not finite_number(value):
-                raise ValueError(f"{field} must be a finite number or None, got {value!r}")
-        if self.clip_min is not None and self.clip_max is not None and self.clip_min >= self.clip_max:
-            raise ValueError(f"clip_min ({self.clip_min}) must be below clip_max ({self.clip_max})")
-        if self.search not in BUDGET_SEARCHES:
-            raise ValueError(f"search must be one of {', '.join(BUDGET_SEARCHES)}, got {self.search!r}")
-        for field, least in (("search_candidates", 1), ("search_shortlist", 1), ("search_rounds", 0)):
-            value = getattr(self, field)
-            if not integer(value) or value < least:
-                raise ValueError(f"{field} must be an integer >= {least}, got {value!r}")
 
     def keywords(self) -> dict:
         """The keyword arguments of :func:`asl0_budget_attack` this configuration sets."""

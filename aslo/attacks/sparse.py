@@ -23,12 +23,13 @@ The sparsest of the extensions, ASL0 under an adaptive L0 budget, is its own att
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 
 from ..config_base import check_choice, check_flag, finite_number, integer
 from ..metrics import ZERO_THRESHOLD
-from .config import AttackConfig
+from .config import STEPS, AttackConfig, validate_attack_config
 from .algorithm import PaperRules, batch_view
 from .l0_search import SearchCost, evaluate, greedy_l0_search, l0_count, shortest_adversarial_prefix
 
@@ -44,32 +45,24 @@ SPARSE_VARIANTS = {
 }
 
 
-#: The final searches a sparse variant can run after pruning.
+#: The final searches an extension can run from its result.
 SEARCHES = ("none", "greedy")
 
 
 @dataclass(frozen=True)
-class SparseAttackConfig(AttackConfig):
-    """AttackConfig plus the exact-sparsity settings (see the module docstring).
+class BoxSearchConfig(AttackConfig):
+    """AttackConfig plus what every attack beyond the paper shares: a data box and the final search.
 
-    ``threshold``: zero components with ``|delta| < tau * eps`` after every step.
-    ``tau0=0.0``: the threshold starts closed, so early steps are the paper's attack unchanged.
-    ``tau_rate=0.01``: tau moves by 1 % of eps per step, as sigma-zero's threshold moves by 1 %
-    of its step size (0.02 made the threshold outrun the attack at 50 steps in our trials). ``prune``: run the final pruning pass.
     ``clip_min`` / ``clip_max`` (None: no bound): a data box the example ``x + delta`` is clamped
     to after every step, on top of the L-infinity box ``eps``; with ``eps`` as wide as the data
     box this is the feasible set of attacks on [0, 1] inputs (see ``aslo.peers``).
-    ``return_iterate`` must be ``"best"`` (the adversarial iterate of smallest L0).
-    ``search``: ``"none"`` (default) or ``"greedy"`` (the final search of
+    ``search``: ``"none"`` or ``"greedy"`` (the final search of
     :func:`aslo.attacks.l0_search.greedy_l0_search` inside the same box); ``search_candidates``,
     ``search_rounds``, ``search_shortlist`` and ``search_exhaustive`` are its ``candidates``,
-    ``rounds``, ``shortlist`` and ``exhaustive``.
+    ``rounds``, ``shortlist`` and ``exhaustive``. ``return_iterate`` must be ``"best"`` (the
+    adversarial iterate of smallest L0).
     """
 
-    threshold: bool = True
-    tau0: float = 0.0
-    tau_rate: float = 0.01
-    prune: bool = True
     clip_min: float | None = None
     clip_max: float | None = None
     search: str = "none"
@@ -78,16 +71,13 @@ class SparseAttackConfig(AttackConfig):
     search_shortlist: int = 2
     search_exhaustive: bool = True
 
+    #: The step rules this attack takes (AttackConfig's: Adam and signed PGD).
+    STEP_RULES: ClassVar[tuple[str, ...]] = STEPS
+
     def validate(self) -> None:
-        """AttackConfig's checks, then the exact-sparsity settings."""
-        super().validate()
-        check_flag(self, "threshold", "prune", "search_exhaustive")
-        for field in ("tau0", "tau_rate"):
-            value = getattr(self, field)
-            if not finite_number(value):
-                raise ValueError(f"{field} must be a finite number, got {value!r}")
-            if not 0 <= value <= 1:
-                raise ValueError(f"{field} must lie in [0, 1] (a fraction of eps), got {value}")
+        """AttackConfig's checks (with :attr:`STEP_RULES`), then the box and the search."""
+        validate_attack_config(self, step_rules=self.STEP_RULES)
+        check_flag(self, "search_exhaustive")
         for field in ("clip_min", "clip_max"):
             value = getattr(self, field)
             if value is not None and not finite_number(value):
@@ -103,6 +93,33 @@ class SparseAttackConfig(AttackConfig):
             raise ValueError("a sparse attack returns its sparsest adversarial iterate: "
                              f"return_iterate must be 'best', got {self.return_iterate!r}")
 
+
+@dataclass(frozen=True)
+class SparseAttackConfig(BoxSearchConfig):
+    """BoxSearchConfig plus the exact-zero threshold and the pruning pass (see the module docstring).
+
+    ``threshold``: zero components with ``|delta| < tau * eps`` after every step.
+    ``tau0=0.0``: the threshold starts closed, so early steps are the paper's attack unchanged.
+    ``tau_rate=0.01``: tau moves by 1 % of eps per step, as sigma-zero's threshold moves by 1 %
+    of its step size (0.02 made the threshold outrun the attack at 50 steps in our trials).
+    ``prune``: run the final pruning pass.
+    """
+
+    threshold: bool = True
+    tau0: float = 0.0
+    tau_rate: float = 0.01
+    prune: bool = True
+
+    def validate(self) -> None:
+        """BoxSearchConfig's checks, then the threshold's."""
+        super().validate()
+        check_flag(self, "threshold", "prune")
+        for field in ("tau0", "tau_rate"):
+            value = getattr(self, field)
+            if not finite_number(value):
+                raise ValueError(f"{field} must be a finite number, got {value!r}")
+            if not 0 <= value <= 1:
+                raise ValueError(f"{field} must lie in [0, 1] (a fraction of eps), got {value}")
 
 
 @torch.no_grad()
