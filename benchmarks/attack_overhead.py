@@ -23,7 +23,7 @@ import torch
 from aslo.attacks import get_attack_config
 from aslo.attacks._tensor import attack_mode
 from aslo.attacks.algorithm import attack_batch
-from aslo.attacks.api import ALGORITHM_SETTINGS, draw_random_state
+from aslo.attacks.api import draw_random_state
 from aslo.models import MODEL_NAMES, build_model
 
 ATTACKS = ("AS_CW", "GM_PGD_L2")
@@ -70,7 +70,7 @@ def step_times(model, x, n_classes, device, name: str, steps: int) -> list[float
 
     stamp()
     attack_batch(model, x, clean, (clean + offsets.to(device)) % n_classes, delta0.to(device), on_step=stamp,
-                 **{key: getattr(cfg, key) for key in ALGORITHM_SETTINGS})
+                 **cfg.keywords())
     return [b - a for a, b in zip(stamps, stamps[1:])]
 
 

@@ -190,3 +190,61 @@ def test_cli_restamp_reports_what_it_carried_over(tmp_path, capsys):
     assert "0 of 28 stale cells carried over" in out and "28 stay stale" in out
     assert main(["map", "--evidence-dir", str(tmp_path / "map"), "--restamp-from", "1"]) == 0
     assert "0 of 0 stale cells" in capsys.readouterr().out
+
+
+class EditedAttackCode(FakeBackend):
+    """A refactoring of the attack code: another fingerprint, the same numbers."""
+
+    def code_version(self):
+        return {**super().code_version(), "attacks": "refactored"}
+
+
+class EditedAttackNumbers(EditedAttackCode):
+    """An edit of the attack code that changes the numbers."""
+
+    def run_attack(self, net, x, y, attack, overrides, **kwargs):
+        summary, records = super().run_attack(net, x, y, attack, overrides, **kwargs)
+        records["l2"] = records["l2"] * 1.0001
+        return summary, records
+
+
+def test_verified_restamp_carries_cells_over_only_when_every_recomputed_cell_is_identical(tmp_path):
+    from aslo.experiments.restamp import code_only_changes, restamp_verified
+
+    path = write_profile(tmp_path)
+    res, runs = tmp_path / "res", tmp_path / "runs"
+    run_grid(path, results_dir=res, runs_dir=runs, progress=False, backend=FakeBackend())
+    store = ResultStore(res / "tiny")
+    before = {c: (store.path(c) / "records.csv").read_bytes() for c in store.cells()}
+    # an edit that changes numbers: the recomputed cells differ, nothing is carried over
+    changed = plan_grid(path, results_dir=res, backend=EditedAttackNumbers())
+    assert len(code_only_changes(changed)) == len(before)
+    table = restamp_verified(changed, runs, backend=EditedAttackNumbers(), command="changed")
+    assert len(table) == 2 * len(set(c.attack for c in before)) and not table["identical"].any()
+    assert not table["restamped"].any()
+    assert {s.state for s in plan_grid(path, results_dir=res, backend=EditedAttackCode()).states.values()} == {"stale"}
+    # a refactoring: the recomputed cells are identical, every cell is carried over, numbers untouched
+    plan = plan_grid(path, results_dir=res, backend=EditedAttackCode())
+    table = restamp_verified(plan, runs, backend=EditedAttackCode(), command="verified")
+    assert table["identical"].all() and table["restamped"].all() and (table["candidates"] == len(before)).all()
+    again = plan_grid(path, results_dir=res, backend=EditedAttackCode())
+    assert {s.state for s in again.states.values()} == {"done"}
+    for cell, data in before.items():
+        assert (store.path(cell) / "records.csv").read_bytes() == data
+        assert len(store.read(cell).meta["restamped"][-1]["verified_refactor"]) == len(table)
+    assert store.provenance()[-1]["cells_restamped"] == len(before)
+    assert store.provenance()[-1]["verified_by_recomputing"] == len(table)
+    # a cell whose settings changed is never a candidate, whatever its code
+    (tmp_path / "other").mkdir()
+    other = plan_grid(write_profile(tmp_path / "other", SMALL_PROFILE.replace("samples = 6", "samples = 5")),
+                      results_dir=res, backend=EditedAttackCode())
+    assert code_only_changes(other) == []
+
+
+def test_cli_verified_restamp_with_nothing_to_carry_over(tmp_path, capsys):
+    from aslo.cli import main
+
+    assert main(["map", "--evidence-dir", str(tmp_path / "map"), "--restamp-verified"]) == 0
+    assert "no stored cell differs from today's identity in its code alone" in capsys.readouterr().out
+    with pytest.raises(SystemExit):  # one way of carrying cells over at a time
+        main(["map", "--evidence-dir", str(tmp_path / "map"), "--restamp-verified", "--restamp-from", "1"])

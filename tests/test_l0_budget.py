@@ -1,13 +1,13 @@
-"""AS_CW_BUDGET: the adaptive L0 budget, the normalised step and finished samples leaving the loop."""
-
-import math
+"""AS_CW_BUDGET (aslo.attacks.budget): the adaptive L0 budget, the normalised step, finished
+samples leaving the loop, and every result-changing constant a validated config field."""
 
 import pytest
 import torch
 
 from aslo.attacks import get_attack_config, run_attack
-from aslo.attacks.algorithm import NORMALIZED_REG_WEIGHT, attack_batch, cosine_anneal, unit_direction
-from aslo.attacks.sparse import ExactZero, l0_count, rules_for
+from aslo.attacks.budget import (BudgetAttackConfig, asl0_budget_attack, cosine_anneal, keep_largest, next_budget,
+                                 normalized_step, unit_direction)
+from aslo.attacks.l0_search import l0_count
 from helpers.models import BATCH_EXACT_LENGTH, Linear, OneDecisiveStep, PerSeries, series
 
 
@@ -44,6 +44,7 @@ def test_a_returned_success_is_always_adversarial_and_failures_are_reported():
     assert success.any() and (~success).any()
     assert torch.equal(success, fooled)
     assert result.delta.abs().max() <= 0.4 + 1e-6
+    assert result.records.loc[~result.records["success"], "best_l0"].isna().all()
 
 
 def test_batch_invariant_and_deterministic():
@@ -62,65 +63,53 @@ def test_the_budget_is_sparser_than_the_threshold_variant_on_a_decisive_step():
     model = OneDecisiveStep()
     x = series(6, 30)
     y = model(x).argmax(dim=1)
-    kw = dict(steps=30, eps=5.0, progress=False, search="none", prune=False)
-    budget = run_attack(model, x, y, "AS_CW_BUDGET", alpha=5.0, **kw)
-    threshold = run_attack(model, x, y, "AS_CW_SPARSE", lr=5.0 / 30, **kw)
+    budget = run_attack(model, x, y, "AS_CW_BUDGET", steps=30, eps=5.0, alpha=5.0, search="none", progress=False)
+    threshold = run_attack(model, x, y, "AS_CW_SPARSE", steps=30, eps=5.0, lr=5.0 / 30, prune=False,
+                           progress=False)
     assert budget.records["success"].all()
     assert budget.records["l0"].max() < threshold.records["l0"].min()
 
 
-def test_budget_rule_grows_while_clean_and_falls_to_the_sparsest_success():
-    rules = ExactZero(eps=1.0, threshold=False, tau0=0.0, tau_rate=0.0, prune=False, clip_min=None,
-                      clip_max=None, l0_budget=True, budget_rate=0.5, steps=10)
-    x = torch.zeros(2, 1, 40)
-    rules.start(x)
-    delta = torch.arange(1, 81, dtype=torch.float32).reshape(2, 1, 40)
-    rules.after_step(x, delta, torch.tensor([False, False]))
-    # k = 1 grows to max(k + 1, floor(k * 1.5)) = 2, and the projection keeps the 2 largest
-    assert rules.budget.tolist() == [2.0, 2.0] and l0_count(delta).tolist() == [2.0, 2.0]
-    assert delta[0, 0, -2:].tolist() == [39.0, 40.0]
-    for _ in range(3):
-        delta = torch.arange(1, 81, dtype=torch.float32).reshape(2, 1, 40)
-        rules.after_step(x, delta, torch.tensor([False, False]))
-    grown = rules.budget.clone()
-    assert (grown > 4).all() and (l0_count(delta) == grown).all()
-    # the first sample is fooled at the iterate of L0 = grown: k falls by at least one
-    delta = torch.arange(1, 81, dtype=torch.float32).reshape(2, 1, 40)
-    rules.after_step(x, delta, torch.tensor([True, False]))
-    assert rules.budget[0] <= grown[0] - 1 and rules.budget[1] > grown[1]
-    assert rules.sparsest[0] == grown[0] and math.isinf(rules.sparsest[1])
+def test_budget_grows_by_at_least_one_while_clean_and_falls_to_the_sparsest_success():
+    k = torch.tensor([1.0, 10.0, 10.0, 40.0])
+    adversarial = torch.tensor([False, False, True, False])
+    sparsest = torch.tensor([float("inf"), float("inf"), 4.0, float("inf")])
+    # grow: max(k + 1, floor(k * 1.5)); fall: min(k - 1, floor(k * 0.5), sparsest); within [1, 40]
+    assert next_budget(k, adversarial, sparsest, 0.5, 40).tolist() == [2.0, 15.0, 4.0, 40.0]
+    assert next_budget(torch.tensor([1.0]), torch.tensor([True]), torch.tensor([1.0]), 0.5, 40).tolist() == [1.0]
+    delta = torch.arange(1, 81, dtype=torch.float32).reshape(2, 1, 40) * torch.tensor([1.0, -1.0]).view(2, 1, 1)
+    keep_largest(delta, torch.tensor([2.0, 3.0]))
+    assert l0_count(delta).tolist() == [2.0, 3.0]
+    assert delta[0, 0, -2:].tolist() == [39.0, 40.0] and delta[1, 0, -3:].tolist() == [-78.0, -79.0, -80.0]
 
 
-def test_normalised_step_moves_each_sample_by_the_annealed_step_length():
+def test_the_first_step_keeps_the_largest_components_of_the_unit_margin_step():
     model = Linear()
     x = series(4, 24)
     clean = model(x).argmax(dim=1)
-    out = attack_batch(model, x, clean, clean, torch.zeros_like(x), step="normalized", alpha=0.3,
-                       steps=1, eps=10.0, regulariser="none")
-    assert torch.allclose(out["delta"].flatten(1).norm(dim=1), torch.full((4,), 0.3))
+    out = asl0_budget_attack(model, x, clean, torch.zeros_like(x), steps=1, eps=10.0, alpha=0.3, search="none")
+    point = x.clone().requires_grad_(True)
+    logits = model(point)
+    margin = logits.gather(1, clean.unsqueeze(1)).squeeze(1) - logits.scatter(1, clean.unsqueeze(1), -1e9).amax(1)
+    (grad,) = torch.autograd.grad(margin.sum(), point)
+    expected = -0.3 * unit_direction(grad)  # ASL0's gradient is zero at delta = 0
+    keep_largest(expected, torch.full((4,), 2.0))  # the budget grew from 1 to 2 (nothing fooled)
+    assert torch.allclose(out["delta"], expected, atol=1e-6) and (l0_count(out["delta"]) == 2).all()
     assert cosine_anneal(1.0, 0.01, 0, 50) == 1.0
     assert cosine_anneal(1.0, 0.01, 25, 50) == pytest.approx(0.505)
     assert cosine_anneal(1.0, 0.01, 50, 50) == pytest.approx(0.01)
-
-
-def test_normalised_step_weights_the_regulariser_direction_apart_from_the_loss():
-    """A fooled sample (flat clamped margin) moves only a tenth of a step, whatever reg_coef is."""
-    model = Linear()
-    x = series(4, 24)
-    clean = model(x).argmax(dim=1)
-    start = torch.zeros_like(x)
-    start[:2] = 3.0 * (model.w[(clean[:2] + 1) % 3] - model.w[clean[:2]]).detach().unsqueeze(1)
-    fooled = model(x + start).argmax(dim=1) != clean
-    assert fooled.tolist() == [True, True, False, False]
-    moves = []
-    for coef in (1e-5, 10.0):
-        out = attack_batch(model, x, clean, clean, start, step="normalized", alpha=0.3, steps=1, eps=100.0,
-                           regulariser="asl0", reg_coef=coef, sigma0=0.5)
-        moves.append((out["delta"] - start).flatten(1).norm(dim=1))
-    assert torch.allclose(moves[0], moves[1])  # the coefficient does not enter
-    assert torch.allclose(moves[0][:2], torch.full((2,), 0.3 * NORMALIZED_REG_WEIGHT))
-    assert torch.allclose(moves[0][2:], torch.full((2,), 0.3))  # the loss's unit step (ASL0 is flat at 0)
     assert torch.equal(unit_direction(torch.zeros(2, 1, 5)), torch.zeros(2, 1, 5))
+
+
+def test_the_step_weights_the_regulariser_direction_apart_from_the_margin():
+    """A fooled sample's clamped margin is flat (zero gradient): only the weighted ASL0 direction
+    moves it, by the weight whatever the gradients' scale."""
+    gen = torch.Generator().manual_seed(0)
+    loss_grad = torch.randn(3, 1, 24, generator=gen) * torch.tensor([1.0, 1e4, 0.0]).view(3, 1, 1)
+    reg_grad = torch.randn(3, 1, 24, generator=gen) * torch.tensor([0.0, 1e-6, 5.0]).view(3, 1, 1)
+    step = normalized_step(loss_grad, reg_grad, 0.1)
+    assert torch.allclose(step.flatten(1).norm(dim=1)[[0, 2]], torch.tensor([1.0, 0.1]))
+    assert torch.allclose(step[1], unit_direction(loss_grad)[1] + 0.1 * unit_direction(reg_grad)[1])
 
 
 def test_samples_fooled_by_one_component_leave_the_forward_pass():
@@ -129,25 +118,51 @@ def test_samples_fooled_by_one_component_leave_the_forward_pass():
     x[:3, 0, 17] = 2.0  # three series sit close to the decisive level: a small step fools them
     clean = model(x).argmax(dim=1)
     model.sizes.clear()
-    cfg = get_attack_config("AS_CW_BUDGET", steps=40, eps=5.0, alpha=1.0, search="none", prune=False)
-    out = attack_batch(model, x, clean, clean, torch.zeros_like(x), rules=rules_for(cfg), step=cfg.step,
-                       alpha=cfg.alpha, steps=cfg.steps, eps=cfg.eps, regulariser=cfg.regulariser,
-                       reg_coef=cfg.reg_coef, return_iterate="best")
+    out = asl0_budget_attack(model, x, clean, torch.zeros_like(x), steps=40, eps=5.0, alpha=1.0, search="none")
     assert (model.inner(x + out["delta"]).argmax(dim=1) != clean).all()
-    assert (l0_count(out["delta"]) == 1).all()
+    assert (l0_count(out["delta"]) == 1).all() and (out["extra"]["best_l0"] == 1).all()
     loop = model.sizes[:-1]  # the final forward classifies the whole batch
     assert len(loop) < 40  # every sample finished: the loop stopped early
     assert loop[0] == 6 and 0 < min(loop) < 6  # the finished ones left the batch first
 
 
-@pytest.mark.parametrize("bad", [dict(budget_rate=1.5), dict(budget_rate=-0.1), dict(l0_budget="yes"),
-                                 dict(search_exhaustive="no")])
+def test_every_setting_of_the_attack_function_is_a_config_field():
+    cfg = get_attack_config("AS_CW_BUDGET")
+    assert isinstance(cfg, BudgetAttackConfig)
+    import inspect
+
+    parameters = inspect.signature(asl0_budget_attack).parameters
+    keyword_only = {name for name, p in parameters.items() if p.kind is p.KEYWORD_ONLY} - {"observed", "on_step"}
+    assert set(cfg.keywords()) == keyword_only
+    # the registered defaults are the function's defaults, so a direct call runs the registered attack
+    assert all(cfg.keywords()[name] == parameters[name].default for name in keyword_only)
+
+
+@pytest.mark.parametrize("bad", [dict(budget_rate=1.5), dict(budget_rate=-0.1), dict(step_final_ratio=2.0),
+                                 dict(reg_direction_weight=float("nan")), dict(search_exhaustive="no"),
+                                 dict(search="beam"), dict(loss="ce_targeted"), dict(regulariser="l1"), dict(return_iterate="last"),
+                                 dict(step="adam"), dict(clip_min=1.0, clip_max=0.0)])
 def test_bad_budget_settings_are_rejected_naming_the_field(bad):
-    with pytest.raises(ValueError, match=next(iter(bad))):
+    with pytest.raises(ValueError, match=next(iter(bad)).split("_")[0]):
         get_attack_config("AS_CW_BUDGET", **bad)
 
 
+def test_threshold_settings_are_not_budget_settings():
+    with pytest.raises(ValueError, match="prune"):
+        get_attack_config("AS_CW_BUDGET", prune=False)
+    with pytest.raises(ValueError, match="budget_rate"):
+        get_attack_config("AS_CW_SPARSE", budget_rate=0.1)
+
+
+def test_the_budget_attack_records_no_trace():
+    model = Linear()
+    x = series(2, 24)
+    with pytest.raises(ValueError, match="trace"):
+        run_attack(model, x, model(x).argmax(dim=1), "AS_CW_BUDGET", steps=2, trace=True, progress=False)
+
+
 def test_step_rule_names_are_checked():
-    assert get_attack_config("AS_CW", step="normalized").step == "normalized"
-    with pytest.raises(ValueError, match="step rule"):
-        get_attack_config("AS_CW", step="normalised_typo")
+    assert get_attack_config("AS_CW", step="pgd").step == "pgd"
+    for bad in ("normalized", "normalised_typo"):  # the normalised step is AS_CW_BUDGET's own
+        with pytest.raises(ValueError, match="step rule"):
+            get_attack_config("AS_CW", step=bad)

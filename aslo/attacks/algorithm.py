@@ -20,16 +20,6 @@ from .regularisers import l0_surrogate, l1_norm, l2_batch_norm, l2_norm
 #: Per-sample quantities recorded at every step when tracing.
 TRACE_FIELDS = ("loss", "sigma", "success", "regulariser", "objective")
 
-#: The normalised step falls from alpha to this fraction of it (FMN's default, alpha_final = alpha / 100).
-NORMALIZED_FINAL_RATIO = 0.01
-
-#: In the normalised step, the regulariser's unit direction has this weight beside the loss's. With
-#: the summed gradient normalised instead, a sample the clamped CW margin already fools (a flat
-#: loss) followed the regulariser alone at full length, out of the adversarial region: at 200
-#: steps the median L0 on GunPoint x ResNet18 rose from 4 (50 steps) to 27.5 (8 series).
-#: Measured there at 200 steps (8 series, median L0): 0.03 -> 9.0, 0.1 -> 2.5, 0.3 -> 10.0.
-NORMALIZED_REG_WEIGHT = 0.1
-
 #: Per-sample regulariser values (before the coefficient), by name; "asl0" also takes sigma.
 REGULARISER_KERNELS = {"l1": l1_norm, "l2": l2_norm, "l2_batch": l2_batch_norm, "asl0": l0_surrogate}
 
@@ -37,16 +27,6 @@ REGULARISER_KERNELS = {"l1": l1_norm, "l2": l2_norm, "l2_batch": l2_batch_norm, 
 def batch_view(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
     """A per-sample vector (B,) viewed as (B, 1, ..., 1) to broadcast against ``like``."""
     return values.reshape(-1, *[1] * (like.ndim - 1))
-
-
-def unit_direction(grad: torch.Tensor) -> torch.Tensor:
-    """Each sample's gradient divided by its L2 norm (a zero gradient stays zero)."""
-    return grad / batch_view(grad.flatten(1).norm(dim=1).clamp_(min=1e-12), grad)
-
-
-def cosine_anneal(start: float, end: float, t: int, steps: int) -> float:
-    """``start`` at step 0 falling to ``end`` along half a cosine over ``steps`` steps."""
-    return end + (start - end) * (1 + math.cos(math.pi * t / max(steps, 1))) / 2
 
 
 class PaperRules:
@@ -60,8 +40,6 @@ class PaperRules:
     final forward; ``observed`` is :func:`attack_batch`'s mask (None: every step observed), and a
     refinement must leave ``delta`` zero where it is False.
     ``records(delta, success)``: extra per-sample result columns (name -> tensor).
-    ``finished(best_keys)``: (B,) bool, the samples whose best fooling iterate cannot be improved
-    (they leave the forward pass; their result is that iterate), or None: none is.
     """
 
     def start(self, x: torch.Tensor) -> None:
@@ -82,10 +60,6 @@ class PaperRules:
     def records(self, delta: torch.Tensor, success: torch.Tensor) -> dict[str, torch.Tensor]:
         """No extra column."""
         return {}
-
-    def finished(self, best_keys: tuple[torch.Tensor, ...]) -> torch.Tensor | None:
-        """No sample is ever finished early: every step evaluates the whole batch."""
-        return None
 
 
 @torch.no_grad()
@@ -152,18 +126,13 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
     ``x`` (B, C, L), ``clean_pred`` and ``target`` (B,) and the initial perturbation ``delta0``
     must be on the model's device; the model in eval mode. Each step: evaluate J = loss + reg at
     the current delta with sigma(t), adapt sigma to sigma(t+1), take the gradient step on that J
-    (Adam, signed PGD, or the normalised step: the loss's and the regulariser's gradients each
-    L2-normalised per sample, the second weighted ``NORMALIZED_REG_WEIGHT``, so ``reg_coef`` does
-    not enter; the step length is cosine-annealed from ``alpha`` to ``alpha *
-    NORMALIZED_FINAL_RATIO``), clamp to the box ``eps``. The objective is SUMMED over the batch so a
+    (Adam or signed PGD), clamp to the box ``eps``. The objective is SUMMED over the batch so a
     sample's gradient never depends on the others (except ``regulariser="l2_batch"``). The keys
     of the result: ``delta``, ``adv_pred``, ``first_success_step``, ``final_sigma`` (None
     without ASL0), ``extra`` (columns from ``rules.records``) and ``trace`` (when tracing).
     ``observed`` (bool (B, 1, L) on ``x``'s device, or None: every step observed) marks each
     series' observed time steps (:func:`aslo.observed.observed_mask`): the perturbation is zero
     elsewhere, in the initial delta, after every step and box, and in the returned delta.
-    With ``return_iterate="best"``, samples that ``rules.finished`` names leave the forward pass
-    (their trace entries are then meaningless); when all have, the loop stops early.
     """
     rules = rules or PaperRules()
     rules.start(x)
@@ -192,21 +161,11 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
     records = {k: torch.full((steps, batch), float("nan"), **opts) for k in TRACE_FIELDS} if trace else None
 
     for t in range(steps):
-        done = rules.finished(best_keys) if keep_best else None
-        if done is not None and bool(done.all()):
-            break
-        # J = loss + reg at delta(t), sigma(t); finished samples are left out of the forward
-        if done is None or not bool(done.any()):
-            done, logits = None, model(x + delta)
-        else:
-            active = torch.nonzero(~done).squeeze(1)
-            part = model(x[active] + delta[active])
-            logits = part.new_zeros(batch, part.shape[1]).index_copy(0, active, part)
+        # J = loss + reg at delta(t), sigma(t)
+        logits = model(x + delta)
         raw_loss = cw_margin(logits, clean_pred, kappa, cw_c) if loss == "cw" else targeted_ce(logits, target)
         with torch.no_grad():
             fooled = logits.argmax(dim=1) != clean_pred
-            if done is not None:  # their stand-in logits say nothing: never a new best
-                fooled &= ~done
         attack_loss = raw_loss.masked_fill(fooled, 0.0) if zero_loss_when_fooled else raw_loss
         if regulariser == "none":
             reg = delta.new_zeros(batch)
@@ -215,17 +174,9 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
         else:
             reg = reg_coef * REGULARISER_KERNELS[regulariser](delta)
         objective = attack_loss + reg
-        reg_grad = None
-        if step == "normalized":  # each term's direction is normalised on its own
-            (grad,) = torch.autograd.grad(attack_loss.sum(), delta)
-            if reg.requires_grad:
-                (reg_grad,) = torch.autograd.grad(reg.sum(), delta)
-        else:
-            (grad,) = torch.autograd.grad(objective.sum(), delta)
-        if padding is not None:  # padding never moves, so it takes no part in a normalised step
+        (grad,) = torch.autograd.grad(objective.sum(), delta)
+        if padding is not None:  # padding never moves
             grad = grad.masked_fill(padding, 0.0)
-            if reg_grad is not None:
-                reg_grad = reg_grad.masked_fill(padding, 0.0)
 
         with torch.no_grad():
             raw_loss, objective = raw_loss.detach(), objective.detach()
@@ -257,11 +208,6 @@ def attack_batch(model, x, clean_pred, target, delta0, *,
             if step == "adam":
                 adam_step_(delta, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step=t + 1, lr=lr,
                            betas=betas, adam_eps=adam_eps)
-            elif step == "normalized":
-                size = cosine_anneal(alpha, alpha * NORMALIZED_FINAL_RATIO, t, steps)
-                delta.sub_(unit_direction(grad), alpha=size)
-                if reg_grad is not None:
-                    delta.sub_(unit_direction(reg_grad), alpha=size * NORMALIZED_REG_WEIGHT)
             else:
                 delta.add_(grad.sign(), alpha=-alpha)
             delta.clamp_(-eps, eps)

@@ -5,7 +5,6 @@ inputs and turns its outputs into per-sample records and a summary."""
 
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from ._tensor import as_label_tensor, as_series_tensor, attack_mode, resolve_dev
 from .config import AttackConfig
 from .registry import get_attack_config
 from .algorithm import attack_batch
+from .budget import BudgetAttackConfig, asl0_budget_attack
 from .sparse import rules_for
 
 
@@ -86,11 +86,6 @@ def _trace_frame(parts: list[dict], steps: int) -> pd.DataFrame:
     })
 
 
-#: The AttackConfig fields that are keyword arguments of :func:`attack_batch`.
-ALGORITHM_SETTINGS = tuple(name for name, p in inspect.signature(attack_batch).parameters.items()
-                           if p.kind is p.KEYWORD_ONLY and name not in ("rules", "trace", "on_step", "observed"))
-
-
 def is_out_of_memory(exc: BaseException) -> bool:
     """Whether ``exc`` says a device ran out of memory (torch's OOM error or its message)."""
     oom = getattr(torch, "OutOfMemoryError", None)
@@ -129,9 +124,11 @@ def run_attack(model, x, y, attack: str = "AS_CW", *, batch_size: int | None = N
     dev = resolve_device(device, model)
     n = x_cpu.shape[0]
     chunk = batch_size or n
-    settings = {name: getattr(cfg, name) for name in ALGORITHM_SETTINGS}
-    settings["reg_coef"] = cfg.effective_reg_coef  # the objective scaling's per-sample weight
-    rules = rules_for(cfg)
+    budget = isinstance(cfg, BudgetAttackConfig)  # the extension with its own loop (aslo.attacks.budget)
+    if budget and trace:
+        raise ValueError(f"{cfg.name} records no per-step trace; run it with trace=False")
+    settings = cfg.keywords()
+    rules = None if budget else rules_for(cfg)
 
     with attack_mode(model, dev):
         n_classes = _check_model(model, x_cpu, dev)
@@ -162,8 +159,12 @@ def run_attack(model, x, y, attack: str = "AS_CW", *, batch_size: int | None = N
                 clean = model(xb).argmax(dim=1)
             target = (clean + offsets[start:stop].to(dev)) % n_classes
             mask = None if observed is None else observed[start:stop].to(dev)
-            out = attack_batch(model, xb, clean, target, delta0[start:stop].to(dev), rules=rules,
-                               trace=trace, on_step=lambda: bar.update(1), observed=mask, **settings)
+            if budget:
+                out = asl0_budget_attack(model, xb, clean, delta0[start:stop].to(dev), observed=mask,
+                                         on_step=lambda: bar.update(1), **settings)
+            else:
+                out = attack_batch(model, xb, clean, target, delta0[start:stop].to(dev), rules=rules,
+                                   trace=trace, on_step=lambda: bar.update(1), observed=mask, **settings)
             out.update(clean_pred=clean, target=target)
             return {k: _to_cpu(v) for k, v in out.items()}
 

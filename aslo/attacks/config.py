@@ -8,7 +8,7 @@ from ..config_base import Config, check_choice, check_flag, check_keys, finite_n
 from .algorithm import REGULARISER_KERNELS
 
 LOSSES = ("cw", "ce_targeted")
-STEPS = ("adam", "pgd", "normalized")
+STEPS = ("adam", "pgd")
 REGULARISERS = ("none", *REGULARISER_KERNELS)
 IMPROVEMENT_RULES = ("either", "adversarial", "loss_decrease")
 RETURN_ITERATES = ("last", "best")
@@ -34,11 +34,8 @@ class AttackConfig(Config):
         prediction) or ``"ce_targeted"`` (cross-entropy towards a seeded random class different
         from the clean prediction, as the parent code's GM_PGD). ``zero_loss_when_fooled``: the
         parent's GM_PGD_L2 sets the per-sample loss to zero for samples already fooled.
-        ``step``: ``"adam"``, ``"pgd"`` (signed gradient, step ``alpha``) or ``"normalized"``
-        (beyond the paper: the loss's gradient divided by its per-sample L2 norm, plus the
-        regulariser's likewise normalised and weighted 0.1, the step cosine-annealed from
-        ``alpha`` to ``alpha / 100`` as in FMN; a sample's step length then depends on neither
-        the scale of its loss nor ``reg_coef``). ``regulariser``:
+        ``step``: ``"adam"`` or ``"pgd"`` (signed gradient, step ``alpha``); the normalised step of
+        the extension ``AS_CW_BUDGET`` is its own (:mod:`aslo.attacks.budget`). ``regulariser``:
         ``"none"``, ``"l1"``, ``"l2"`` (per-sample norm), ``"l2_batch"`` (the parent's norm of the
         whole batch tensor; couples samples) or ``"asl0"``; ``reg_coef`` is its coefficient.
 
@@ -126,7 +123,12 @@ class AttackConfig(Config):
 
     def validate(self) -> None:
         """Check every field; raise ValueError naming the first bad one."""
-        _validate(self)
+        validate_attack_config(self)
+
+    def keywords(self) -> dict:
+        """The keyword arguments of :func:`aslo.attacks.algorithm.attack_batch` this configuration
+        sets (the regulariser's coefficient as :attr:`effective_reg_coef`)."""
+        return {"reg_coef": self.effective_reg_coef, **{name: getattr(self, name) for name in ALGORITHM_SETTINGS}}
 
     @property
     def effective_reg_coef(self) -> float:
@@ -142,6 +144,12 @@ class AttackConfig(Config):
 
 
 FIELD_NAMES = AttackConfig.field_names()
+
+#: The AttackConfig fields that are keyword arguments of Algorithm 1 (``attack_batch``), besides
+#: ``reg_coef``; the others name the attack, seed its random draws or scale ``reg_coef``.
+ALGORITHM_SETTINGS = ("loss", "zero_loss_when_fooled", "cw_c", "kappa", "step", "lr", "betas", "adam_eps", "amsgrad",
+                      "alpha", "steps", "eps", "regulariser", "sigma0", "eta_d", "eta_i", "sigma_min", "sigma_max",
+                      "improvement", "j_star", "return_iterate")
 
 
 def check_override_keys(keys, field_names=FIELD_NAMES) -> None:
@@ -160,10 +168,11 @@ def _number(cfg, field, *, positive=False, nonneg=False):
     return value
 
 
-def _validate(cfg: AttackConfig) -> None:
-    """Check every field; raise ValueError naming the first bad one."""
+def validate_attack_config(cfg: AttackConfig, step_rules: tuple[str, ...] = STEPS) -> None:
+    """Check every field of ``cfg`` (its ``step`` among ``step_rules``); raise ValueError naming
+    the first bad one."""
     check_choice(cfg.loss, LOSSES, "loss")
-    check_choice(cfg.step, STEPS, "step rule")
+    check_choice(cfg.step, step_rules, "step rule")
     check_choice(cfg.regulariser, REGULARISERS, "regulariser")
     check_choice(cfg.improvement, IMPROVEMENT_RULES, "improvement rule")
     check_choice(cfg.return_iterate, RETURN_ITERATES, "return_iterate")

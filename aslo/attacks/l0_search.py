@@ -19,7 +19,8 @@ are done drop out of the batch):
    shortlist finds none (the cheaper stop).
 
 A sample whose start already fools the model with one component is left as it is: nothing is
-sparser. Every candidate is classified (margin < 0 means another class wins), and the result is
+sparser. Every candidate is classified by :func:`aslo.attacks.losses.is_adversarial` (the margin
+only ranks candidates), and the result is
 checked once more on all searched samples together: a sample whose search result is not
 adversarial there gets its starting perturbation back, so the search never turns a success into
 a failure.
@@ -35,13 +36,12 @@ from dataclasses import dataclass
 import torch
 
 from ..metrics import ZERO_THRESHOLD
+from .losses import is_adversarial, margin
 
 
-def margin(logits: torch.Tensor, clean_pred: torch.Tensor) -> torch.Tensor:
-    """``z_clean - max_{j != clean} z_j`` per sample: negative exactly when another class wins."""
-    clean_logit = logits.gather(1, clean_pred.unsqueeze(1)).squeeze(1)
-    others = logits.scatter(1, clean_pred.unsqueeze(1), float("-inf")).amax(dim=1)
-    return clean_logit - others
+def l0_count(delta: torch.Tensor) -> torch.Tensor:
+    """Per-sample number of components with |delta| > ZERO_THRESHOLD (the metric's L0), as float."""
+    return (delta.flatten(1).abs() > ZERO_THRESHOLD).sum(dim=1).to(delta.dtype)
 
 
 @dataclass
@@ -52,9 +52,11 @@ class SearchCost:
     backward: int = 0
 
 
-def _margins(model, x_adv: torch.Tensor, clean_pred: torch.Tensor, cost: SearchCost) -> torch.Tensor:
+def evaluate(model, x_adv: torch.Tensor, clean_pred: torch.Tensor, cost: SearchCost) -> tuple[torch.Tensor, torch.Tensor]:
+    """One counted forward: each sample's margin (for ranking) and whether it is adversarial."""
     cost.forward += x_adv.shape[0]
-    return margin(model(x_adv), clean_pred)
+    logits = model(x_adv)
+    return margin(logits, clean_pred), is_adversarial(logits, clean_pred)
 
 
 def _expand(values: torch.Tensor, k: int) -> torch.Tensor:
@@ -63,33 +65,63 @@ def _expand(values: torch.Tensor, k: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def saturate(model, x, delta, clean_pred, *, lower, upper, cost: SearchCost,
-             current: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def shortest_adversarial_prefix(model, x: torch.Tensor, delta: torch.Tensor, clean_pred: torch.Tensor,
+                                priority: torch.Tensor, cost: SearchCost) -> torch.Tensor:
+    """Keep, per sample, the fewest components of ``delta`` by decreasing ``priority`` (ties: the
+    earlier component) that are still adversarial; ``delta`` itself must be adversarial.
+
+    A batched binary search on the prefix length: keeping the whole support is adversarial,
+    keeping nothing is the clean input; each forward covers only the samples still searching,
+    about log2(support) forwards in all.
+    """
+    b, shape = delta.shape[0], delta.shape[1:]
+    flat = delta.flatten(1)
+    support = flat.abs() > ZERO_THRESHOLD
+    order = priority.flatten(1).masked_fill(~support, float("-inf")).argsort(dim=1, descending=True, stable=True)
+    rank = torch.empty_like(order)
+    rank.scatter_(1, order, torch.arange(flat.shape[1], device=flat.device).expand(b, -1))
+    lo, hi = torch.zeros_like(rank[:, 0]), support.sum(dim=1)  # keeping lo is not adversarial, keeping hi is
+    while True:
+        rows = torch.nonzero(hi - lo > 1).squeeze(1)
+        if rows.numel() == 0:
+            return (flat * (rank < hi.unsqueeze(1))).view(b, *shape)
+        mid = (lo[rows] + hi[rows]) // 2
+        trial = (flat[rows] * (rank[rows] < mid.unsqueeze(1))).view(-1, *shape)
+        adv = evaluate(model, x[rows] + trial, clean_pred[rows], cost)[1]
+        hi[rows] = torch.where(adv, mid, hi[rows])
+        lo[rows] = torch.where(adv, lo[rows], mid)
+
+
+@torch.no_grad()
+def saturate(model, x, delta, clean_pred, *, lower, upper, cost: SearchCost, current: torch.Tensor,
+             adversarial: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Phase 1: move every non-zero component to its bound where that lowers the margin.
 
-    ``current``: the margins at ``delta``; returns the perturbation and its margins."""
+    ``current`` and ``adversarial``: the margins at ``delta`` and whether it fools; returns the
+    perturbation with its margins and flags."""
     far = torch.where(delta > 0, upper - x, torch.where(delta < 0, lower - x, torch.zeros_like(delta)))
-    far_margin = _margins(model, x + far, clean_pred, cost)
+    far_margin, far_adversarial = evaluate(model, x + far, clean_pred, cost)
     better = far_margin < current
-    return torch.where(better.view(-1, *[1] * (delta.ndim - 1)), far, delta), torch.where(better, far_margin, current)
+    return (torch.where(better.view(-1, *[1] * (delta.ndim - 1)), far, delta), torch.where(better, far_margin, current),
+            torch.where(better, far_adversarial, adversarial))
 
 
-def grow(model, x, delta, clean_pred, *, lower, upper, observed, candidates: int, rounds: int,
-         cost: SearchCost, current: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def grow(model, x, delta, clean_pred, *, lower, upper, observed, candidates: int, rounds: int, cost: SearchCost,
+         current: torch.Tensor, adversarial: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Phase 2: add one bound-saturated component per round until each sample is adversarial.
 
-    ``current``: the margins at ``delta``; returns the perturbation and its margins."""
-    delta, current = delta.clone(), current.clone()
+    ``current`` and ``adversarial``: the margins at ``delta`` and whether it fools; returns the
+    perturbation with its margins and flags."""
+    delta, current, adversarial = delta.clone(), current.clone(), adversarial.clone()
     shape = x.shape[1:]
     for _ in range(rounds):
-        active = torch.nonzero(current >= 0).squeeze(1)
+        active = torch.nonzero(~adversarial).squeeze(1)
         if active.numel() == 0:
             break
         xa, da, ca = x[active], delta[active], clean_pred[active]
         with torch.enable_grad():  # the caller may run under no_grad (the final refine)
             point = (xa + da).requires_grad_(True)
-            m = _margins(model, point, ca, cost)
-            (grad,) = torch.autograd.grad(m.sum(), point)
+            (grad,) = torch.autograd.grad(evaluate(model, point, ca, cost)[0].sum(), point)
         cost.backward += active.numel()
         with torch.no_grad():
             move = torch.where(grad > 0, lower[active] - xa, upper[active] - xa) - da
@@ -103,134 +135,113 @@ def grow(model, x, delta, clean_pred, *, lower, upper, observed, candidates: int
             step = move.flatten(1).gather(1, idx).masked_fill(gain.gather(1, idx).isinf(), 0.0)
             trial = _expand(da.flatten(1), k)
             trial.scatter_add_(1, idx.reshape(-1, 1), step.reshape(-1, 1))
-            trial_m = _margins(model, _expand(xa, k) + trial.view(-1, *shape), _expand(ca, k), cost).view(-1, k)
-            current[active], pick = trial_m.min(dim=1)
+            trial_m, trial_adv = evaluate(model, _expand(xa, k) + trial.view(-1, *shape), _expand(ca, k), cost)
+            current[active], pick = trial_m.view(-1, k).min(dim=1)
+            adversarial[active] = trial_adv.view(-1, k).gather(1, pick.unsqueeze(1)).squeeze(1)
             chosen = idx.gather(1, pick.unsqueeze(1))
             flat = da.flatten(1)
             flat.scatter_add_(1, chosen, step.gather(1, pick.unsqueeze(1)))
             delta[active] = flat.view_as(da)
-    return delta.detach(), current
+    return delta.detach(), current, adversarial
 
 
 @torch.no_grad()
-def _prefix_prune(model, x, delta, clean_pred, saliency, cost: SearchCost) -> torch.Tensor:
-    """Keep the shortest prefix of components by decreasing saliency that stays adversarial."""
-    b, shape = delta.shape[0], delta.shape[1:]
-    flat = delta.flatten(1)
-    score = saliency.flatten(1).masked_fill(flat.abs() <= ZERO_THRESHOLD, float("-inf"))
-    order = score.argsort(dim=1, descending=True, stable=True)
-    rank = torch.empty_like(order)
-    rank.scatter_(1, order, torch.arange(flat.shape[1], device=flat.device).expand(b, -1))
-    nnz = (flat.abs() > ZERO_THRESHOLD).sum(dim=1)
-
-    lo, hi = torch.zeros_like(nnz), nnz.clone()  # keeping hi is adversarial, keeping lo (clean) is not
-    while True:  # each forward covers only the rows still searching
-        rows = torch.nonzero(hi - lo > 1).squeeze(1)
-        if rows.numel() == 0:
-            return (flat * (rank < hi.unsqueeze(1))).view(b, *shape)
-        mid = (lo[rows] + hi[rows]) // 2
-        trial = (flat[rows] * (rank[rows] < mid.unsqueeze(1))).view(-1, *shape)
-        adv = _margins(model, x[rows] + trial, clean_pred[rows], cost) < 0
-        hi[rows] = torch.where(adv, mid, hi[rows])
-        lo[rows] = torch.where(adv, lo[rows], mid)
-
-
-@torch.no_grad()
-def _eliminate(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost, exhaustive: bool = True,
-               scores: torch.Tensor | None = None, fresh: torch.Tensor | None = None) -> torch.Tensor:
-    """Remove single components while adversarial, the removal leaving the lowest margin first.
-
-    Exact backward elimination, made cheap: every removal's margin is evaluated once, then each
-    round re-evaluates only the ``shortlist`` components whose last known removal margin is
-    lowest (a sample whose margins are all current takes its best removal without a forward); a
-    sample whose shortlist has no adversarial removal gets every removal re-evaluated once before
-    it stops (``exhaustive``; else it stops at once). With ``exhaustive`` the result is
-    a local minimum: no single removal stays adversarial. ``scores`` (B, numel), inf off the
-    support, with ``fresh`` (B,) saying whose are current, spares the first evaluation (None:
-    evaluate every removal first).
-    """
-    delta = delta.clone()
-    flat = delta.view(delta.shape[0], -1)
-    if scores is None:
-        scores = _removal_margins(model, x, delta, clean_pred, cost)  # inf off the support
-        fresh = torch.ones(delta.shape[0], dtype=torch.bool, device=delta.device)  # scores all current
-    else:  # updated in place below: leave the caller's tensors alone
-        scores, fresh = scores.clone(), fresh.clone()
-    live = (flat.abs() > ZERO_THRESHOLD).sum(dim=1) > 1
-    while bool(live.any()):
-        rows = torch.nonzero(live).squeeze(1)
-        best, chosen = scores[rows].min(dim=1)  # exact where fresh: the best removal, no forward needed
-        stale = torch.nonzero(~fresh[rows]).squeeze(1)
-        if stale.numel():
-            old = rows[stale]
-            support = flat[old].abs() > ZERO_THRESHOLD
-            m = min(shortlist, int(support.sum(dim=1).max()))
-            cand = scores[old].topk(m, dim=1, largest=False).indices
-            valid = support.gather(1, cand)
-            trial = _expand(flat[old], m)
-            trial.scatter_(1, cand.reshape(-1, 1), 0.0)
-            margins = _margins(model, _expand(x[old], m) + trial.view(-1, *x.shape[1:]),
-                               _expand(clean_pred[old], m), cost).view(-1, m).masked_fill(~valid, float("inf"))
-            scores[old.unsqueeze(1), cand] = margins
-            best[stale], pick = margins.min(dim=1)
-            chosen[stale] = cand.gather(1, pick.unsqueeze(1)).squeeze(1)
-        ok = best < 0
-        flat[rows[ok], chosen[ok]] = 0.0
-        scores[rows[ok], chosen[ok]] = float("inf")
-        fresh[rows[ok]] = False  # the other scores were measured before this removal
-        stuck = rows[~ok]
-        done = stuck[fresh[stuck]] if exhaustive else stuck
-        live[done] = False
-        retry = stuck[~fresh[stuck]] if exhaustive else stuck[:0]
-        if retry.numel():
-            scores[retry] = _removal_margins(model, x[retry], delta[retry], clean_pred[retry], cost)
-            fresh[retry] = True
-        live &= (flat.abs() > ZERO_THRESHOLD).sum(dim=1) > 1
-    return delta
-
-
-@torch.no_grad()
-def _removal_margins(model, x, delta, clean_pred, cost: SearchCost) -> torch.Tensor:
-    """Margin after removing each single support component (inf off the support).
+def removal_margins(model, x, delta, clean_pred, cost: SearchCost) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, numel) margins and adversarial flags after removing each single support component
+    (inf and False off the support).
 
     One batched forward over exactly the (sample, component) pairs of the supports, so a sample
     with a small support costs only that many series.
     """
     flat = delta.flatten(1)
-    out = torch.full_like(flat, float("inf"))
+    margins, adversarial = torch.full_like(flat, float("inf")), torch.zeros_like(flat, dtype=torch.bool)
     rows, cols = torch.nonzero(flat.abs() > ZERO_THRESHOLD, as_tuple=True)
     if rows.numel() == 0:
-        return out
+        return margins, adversarial
     trial = flat[rows].clone()
     trial[torch.arange(rows.numel(), device=flat.device), cols] = 0.0
-    out[rows, cols] = _margins(model, x[rows] + trial.view(-1, *x.shape[1:]), clean_pred[rows], cost)
-    return out
+    margins[rows, cols], adversarial[rows, cols] = evaluate(model, x[rows] + trial.view(-1, *x.shape[1:]),
+                                                            clean_pred[rows], cost)
+    return margins, adversarial
 
 
-def prune(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost, current: torch.Tensor,
+@torch.no_grad()
+def eliminate(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost, exhaustive: bool = True,
+              scores: tuple[torch.Tensor, torch.Tensor] | None = None, fresh: torch.Tensor | None = None) -> torch.Tensor:
+    """Remove single components while adversarial, the removal leaving the lowest margin first.
+
+    Exact backward elimination, made cheap: every removal is evaluated once, then each round
+    re-evaluates only the ``shortlist`` components whose last known removal margin is lowest (a
+    sample whose removals are all current takes its best one without a forward); a sample whose
+    shortlist has no adversarial removal gets every removal re-evaluated once before it stops
+    (``exhaustive``; else it stops at once). With ``exhaustive`` the result is a local minimum: no
+    single removal stays adversarial. ``scores`` (:func:`removal_margins` of ``delta``), with
+    ``fresh`` (B,) saying whose are current, spares the first evaluation (None: evaluate first).
+    """
+    delta = delta.clone()
+    flat = delta.view(delta.shape[0], -1)
+    if scores is None:
+        margins, adversarial = removal_margins(model, x, delta, clean_pred, cost)
+        fresh = torch.ones(delta.shape[0], dtype=torch.bool, device=delta.device)
+    else:  # updated in place below: leave the caller's tensors alone
+        (margins, adversarial), fresh = (scores[0].clone(), scores[1].clone()), fresh.clone()
+    live = l0_count(delta) > 1
+    while bool(live.any()):
+        rows = torch.nonzero(live).squeeze(1)
+        chosen = margins[rows].argmin(dim=1)  # exact where fresh: the best removal, no forward needed
+        ok = adversarial[rows, chosen]
+        stale = torch.nonzero(~fresh[rows]).squeeze(1)
+        if stale.numel():
+            old = rows[stale]
+            support = flat[old].abs() > ZERO_THRESHOLD
+            m = min(shortlist, int(support.sum(dim=1).max()))
+            cand = margins[old].topk(m, dim=1, largest=False).indices
+            valid = support.gather(1, cand)
+            trial = _expand(flat[old], m)
+            trial.scatter_(1, cand.reshape(-1, 1), 0.0)
+            trial_m, trial_adv = evaluate(model, _expand(x[old], m) + trial.view(-1, *x.shape[1:]),
+                                          _expand(clean_pred[old], m), cost)
+            trial_m = trial_m.view(-1, m).masked_fill(~valid, float("inf"))
+            trial_adv = trial_adv.view(-1, m) & valid
+            margins[old.unsqueeze(1), cand], adversarial[old.unsqueeze(1), cand] = trial_m, trial_adv
+            pick = trial_m.argmin(dim=1)
+            chosen[stale] = cand.gather(1, pick.unsqueeze(1)).squeeze(1)
+            ok[stale] = trial_adv.gather(1, pick.unsqueeze(1)).squeeze(1)
+        flat[rows[ok], chosen[ok]] = 0.0
+        margins[rows[ok], chosen[ok]], adversarial[rows[ok], chosen[ok]] = float("inf"), False
+        fresh[rows[ok]] = False  # the other removals were measured before this one
+        stuck = rows[~ok]
+        live[stuck[fresh[stuck]] if exhaustive else stuck] = False
+        retry = stuck[~fresh[stuck]] if exhaustive else stuck[:0]
+        if retry.numel():
+            margins[retry], adversarial[retry] = removal_margins(model, x[retry], delta[retry], clean_pred[retry], cost)
+            fresh[retry] = True
+        live &= l0_count(delta) > 1
+    return delta
+
+
+def prune(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost, adversarial: torch.Tensor,
           exhaustive: bool = True) -> torch.Tensor:
-    """Phase 3 on the adversarial rows (``current``: the margins at ``delta``): prefix search by
-    saliency ``|grad * delta|``, prefix search by the exact margin left after each single removal,
-    then backward elimination."""
-    rows = torch.nonzero(current < 0).squeeze(1)
+    """Phase 3 on the ``adversarial`` rows: the shortest adversarial prefix by saliency
+    ``|grad * delta|``, then by the margin left after each single removal, then elimination."""
+    rows = torch.nonzero(adversarial).squeeze(1)
     if rows.numel() == 0:
         return delta
     xa, da, ca = x[rows], delta[rows], clean_pred[rows]
     with torch.enable_grad():
         point = (xa + da).requires_grad_(True)
-        (grad,) = torch.autograd.grad(_margins(model, point, ca, cost).sum(), point)
+        (grad,) = torch.autograd.grad(evaluate(model, point, ca, cost)[0].sum(), point)
     cost.backward += rows.numel()
     with torch.no_grad():
-        saliency = (grad * da).abs()
-        da = _prefix_prune(model, xa, da, ca, saliency, cost)
-        # again, ranked by the margin left after removing each component (most important kept)
-        margins = _removal_margins(model, xa, da, ca, cost)
-        cut = _prefix_prune(model, xa, da, ca, margins.view_as(da), cost)
-        # those margins stay exact where the cut removed nothing; elsewhere they only order the shortlist
+        da = shortest_adversarial_prefix(model, xa, da, ca, (grad * da).abs(), cost)
+        # again, ranked by the margin left after removing each component (the most important kept)
+        margins, removable = removal_margins(model, xa, da, ca, cost)
+        cut = shortest_adversarial_prefix(model, xa, da, ca, margins, cost)
+        # those removals stay exact where the cut removed nothing; elsewhere they only order the shortlist
         kept = cut.flatten(1).abs() > ZERO_THRESHOLD
         unchanged = (kept == (da.flatten(1).abs() > ZERO_THRESHOLD)).all(dim=1)
-        da = _eliminate(model, xa, cut, ca, shortlist=shortlist, cost=cost, exhaustive=exhaustive,
-                        scores=margins.masked_fill(~kept, float("inf")), fresh=unchanged)
+        da = eliminate(model, xa, cut, ca, shortlist=shortlist, cost=cost, exhaustive=exhaustive,
+                       scores=(margins.masked_fill(~kept, float("inf")), removable & kept), fresh=unchanged)
         out = delta.clone()
         out[rows] = da
     return out
@@ -259,20 +270,21 @@ def greedy_l0_search(model, x: torch.Tensor, clean_pred: torch.Tensor, delta: to
     if observed is not None:
         delta = delta * observed
     with torch.no_grad():
-        start_margin = _margins(model, x + delta, clean_pred, cost)
+        start_margin, start_adversarial = evaluate(model, x + delta, clean_pred, cost)
     # one component that fools is already the sparsest adversarial example (L0 0 is the clean input)
-    rows = torch.nonzero((start_margin >= 0) | ((delta.flatten(1).abs() > ZERO_THRESHOLD).sum(dim=1) > 1)).squeeze(1)
+    rows = torch.nonzero(~start_adversarial | (l0_count(delta) > 1)).squeeze(1)
     if rows.numel() == 0:
         return delta, cost
     xs, cs, ls, us = x[rows], clean_pred[rows], lower[rows], upper[rows]
     obs = None if observed is None else observed[rows]
     start = delta[rows]
-    found, margins = saturate(model, xs, start, cs, lower=ls, upper=us, cost=cost, current=start_margin[rows])
-    found, margins = grow(model, xs, found, cs, lower=ls, upper=us, observed=obs, candidates=candidates,
-                          rounds=rounds, cost=cost, current=margins)
-    found = prune(model, xs, found, cs, shortlist=shortlist, cost=cost, current=margins, exhaustive=exhaustive)
+    found, margins, adversarial = saturate(model, xs, start, cs, lower=ls, upper=us, cost=cost,
+                                           current=start_margin[rows], adversarial=start_adversarial[rows])
+    found, margins, adversarial = grow(model, xs, found, cs, lower=ls, upper=us, observed=obs, candidates=candidates,
+                                       rounds=rounds, cost=cost, current=margins, adversarial=adversarial)
+    found = prune(model, xs, found, cs, shortlist=shortlist, cost=cost, adversarial=adversarial, exhaustive=exhaustive)
     with torch.no_grad():  # checked once more on all searched rows: a candidate judged in another batch could differ
-        lost = (_margins(model, xs + found, cs, cost) >= 0) & (start_margin[rows] < 0)
+        lost = ~evaluate(model, xs + found, cs, cost)[1] & start_adversarial[rows]
     delta = delta.clone()
     delta[rows] = torch.where(lost.view(-1, *[1] * (x.ndim - 1)), start, found)
     return delta, cost

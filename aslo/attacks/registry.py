@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from types import MappingProxyType
 
+from .budget import BUDGET_VARIANTS, BudgetAttackConfig
 from .config import AttackConfig
 from .sparse import SPARSE_VARIANTS, SparseAttackConfig
 
@@ -21,9 +22,19 @@ _VARIANTS = {
     "CW_L2": dict(loss="cw", regulariser="l2", reg_coef=_REG),
     "CW_L1": dict(loss="cw", regulariser="l1", reg_coef=_REG),
     "AS_CW": dict(loss="cw", regulariser="asl0", reg_coef=_REG),
-    # Beyond the paper: the AS variants with exact zeros (see aslo.attacks.sparse).
+    # Beyond the paper: the AS variants with exact zeros (aslo.attacks.sparse) and ASL0 under an
+    # adaptive L0 budget (aslo.attacks.budget).
     **SPARSE_VARIANTS,
+    **BUDGET_VARIANTS,
 }
+
+#: The attacks beyond the paper (exact zeros, the L0 budget): the code of aslo.attacks.sparse,
+#: aslo.attacks.budget and aslo.attacks.l0_search decides their numbers only.
+EXTENSION_ATTACKS = (*SPARSE_VARIANTS, *BUDGET_VARIANTS)
+
+#: The configuration class of every registered attack that is not a plain AttackConfig.
+_CONFIG_CLASSES = {**{name: SparseAttackConfig for name in SPARSE_VARIANTS},
+                   **{name: BudgetAttackConfig for name in BUDGET_VARIANTS}}
 
 #: Part 1 names that resolve to a registered attack.
 ALIASES = {"CW_ASL0": "AS_CW", "CW_NONE": "CW"}
@@ -53,8 +64,7 @@ def get_attack_config(name: str, **overrides) -> AttackConfig:
     an unknown key or an invalid value raises ValueError before anything runs.
     """
     canonical = resolve_attack_name(name)
-    sparse = canonical in SPARSE_VARIANTS
-    config_class = SparseAttackConfig if sparse else AttackConfig
+    config_class = _CONFIG_CLASSES.get(canonical, AttackConfig)
     config_class.check_keys(overrides)
     if "name" in overrides:
         raise ValueError("the attack name is set by the registry, not by an override")

@@ -6,7 +6,8 @@ import argparse
 
 import pandas as pd
 
-from aslo.cli.options import add_compute_options, add_restamp_option, invocation_command, report_restamp, stop_cleanly_on_sigterm
+from aslo.cli.options import (add_compute_options, add_restamp_option, invocation_command, report_restamp,
+                              report_verified_restamp, stop_cleanly_on_sigterm)
 
 
 def register(subparsers) -> None:
@@ -47,6 +48,12 @@ def main(args: argparse.Namespace) -> int:
     evidence = args.evidence_dir or fm.DEFAULT_EVIDENCE_DIR
     runs = args.runs_dir or default_runs_dir()
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 4):
+        if args.restamp_verified:
+            from aslo.experiments.restamp import restamp_verified
+
+            plan = fm.map_plan(evidence)
+            return report_verified_restamp(restamp_verified(plan, runs, command=invocation_command(),
+                                                            progress=not args.no_progress), plan.store.root)
         if args.restamp_from is not None:
             from aslo.experiments.restamp import restamp_plan, scheme_code
 

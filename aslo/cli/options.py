@@ -86,10 +86,32 @@ def invocation_command() -> str:
 
 
 def add_restamp_option(parser: argparse.ArgumentParser) -> None:
-    """``--restamp-from SCHEME``: carry stored cells over from an earlier identity scheme, then stop."""
-    parser.add_argument("--restamp-from", type=positive_int, metavar="SCHEME",
-                        help="instead of computing: give the stored cells that identity scheme SCHEME fingerprinted "
-                             "with today's code the current identity (aslo.experiments.restamp); nothing else changes")
+    """``--restamp-from SCHEME`` and ``--restamp-verified``: carry stored cells over to the current
+    identity (from an earlier scheme, or across a refactoring verified by recomputation), then stop."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--restamp-from", type=positive_int, metavar="SCHEME",
+                       help="instead of computing: give the stored cells that identity scheme SCHEME fingerprinted "
+                            "with today's code the current identity (aslo.experiments.restamp); nothing else changes")
+    group.add_argument("--restamp-verified", action="store_true",
+                       help="instead of computing: recompute two seeded stored cells per attack among those whose "
+                            "settings are today's but whose code fingerprints changed; if every one is identical "
+                            "bit for bit, give all of them the current identity (aslo.experiments.restamp)")
+
+
+def report_verified_restamp(table, store_root) -> int:
+    """Print what :func:`aslo.experiments.restamp.restamp_verified` did; exit code 0 if it carried
+    the cells over (or none needed it), 1 if a recomputed cell differed."""
+    if table.empty:
+        print(f"{store_root}: no stored cell differs from today's identity in its code alone")
+        return 0
+    n = int(table["candidates"].iloc[0])
+    same = int(table["identical"].sum())
+    if bool(table["restamped"].iloc[0]):
+        print(f"{store_root}: {same} of {len(table)} recomputed cells identical; {n} cells carried over to today's code")
+        return 0
+    print(f"{store_root}: only {same} of {len(table)} recomputed cells identical; none of the {n} cells carried over")
+    print(table[~table["identical"]].to_string(index=False))
+    return 1
 
 
 def report_restamp(table, store_root) -> int:

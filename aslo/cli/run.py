@@ -7,7 +7,7 @@ import argparse
 import pandas as pd
 
 from aslo.cli.options import (add_compute_options, add_device_option, add_restamp_option, add_store_options,
-                              invocation_command, report_restamp, stop_cleanly_on_sigterm)
+                              invocation_command, report_restamp, report_verified_restamp, stop_cleanly_on_sigterm)
 from aslo.experiments.profiles import PROFILES
 
 # Columns of the short table printed at the end (means over datasets and seeds).
@@ -47,12 +47,17 @@ def main(args: argparse.Namespace) -> int:
     """Run the grid and print the summary table."""
     from aslo.experiments import run_grid
 
-    if args.restamp_from is not None:
+    if args.restamp_from is not None or args.restamp_verified:
         from aslo.experiments import plan_grid
-        from aslo.experiments.restamp import restamp_plan, scheme_code
+        from aslo.experiments.restamp import restamp_plan, restamp_verified, scheme_code
+        from aslo.experiments.runner import default_runs_dir
 
         plan = plan_grid(args.profile, part=args.part, datasets=args.datasets, models=args.models,
                          results_dir=args.results_dir)
+        if args.restamp_verified:
+            return report_verified_restamp(restamp_verified(plan, args.runs_dir or default_runs_dir(),
+                                                            command=invocation_command(),
+                                                            progress=not args.no_progress), plan.store.root)
         return report_restamp(restamp_plan(plan, scheme_code(args.restamp_from), scheme=args.restamp_from,
                                            command=invocation_command()), plan.store.root)
     stop_cleanly_on_sigterm()  # a stopped run still records its provenance

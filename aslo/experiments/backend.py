@@ -83,10 +83,9 @@ class Backend:
 
     def attack_code(self, attack: str) -> dict[str, str]:
         """Fingerprints of the code that decides only some attacks' numbers, for ``attack``: the
-        sparse extension for the exact-zero variants (ours in the L0 benchmark included), the peers'
+        sparse extension for the exact-zero and L0-budget variants (ours in the L0 benchmark included), the peers'
         layer for every L0 benchmark attack, else nothing."""
-        from aslo.attacks.registry import resolve_attack_name
-        from aslo.attacks.sparse import SPARSE_VARIANTS
+        from aslo.attacks.registry import EXTENSION_ATTACKS, resolve_attack_name
         from aslo.experiments.identity import extension_fingerprints
 
         groups, registered = [], attack
@@ -95,7 +94,7 @@ class Backend:
 
             groups.append("peers")
             registered = L0_ATTACKS[attack].registered  # None for a peer
-        if registered is not None and resolve_attack_name(registered) in SPARSE_VARIANTS:
+        if registered is not None and resolve_attack_name(registered) in EXTENSION_ATTACKS:
             groups.append("sparse")
         return extension_fingerprints(sorted(groups))
 

@@ -3,7 +3,7 @@
 A stored cell is reusable only if it was computed by the same code as would compute it now. The
 configuration covers the settings; this module covers the code: for each group in
 :data:`NUMERIC_CODE` a fingerprint of its modules' source with docstrings, comments and blank
-lines removed. So an edit to an attack step, a constant such as ``NORMALIZED_REG_WEIGHT``, a
+lines removed. So an edit to an attack step, a module constant, a
 model, the training loop, how a dataset is read or normalised, or how the test series are drawn
 makes every cell that depends on it stale (``ResultStore.check`` names the group), while an edit
 to a comment or a docstring, or to code outside these groups, does not.
@@ -49,11 +49,11 @@ NUMERIC_CODE: dict[str, tuple[str, ...]] = {
     "selection": ("aslo.experiments.grid:select_samples",),
 }
 
-#: Code that decides the numbers of some cells only, and enters only their identity: the exact-zero
-#: sparse variants (``aslo.attacks.sparse.SPARSE_VARIANTS``), the L0 benchmark's attacks, and the
+#: Code that decides the numbers of some cells only, and enters only their identity: the attacks
+#: beyond the paper (``aslo.attacks.registry.EXTENSION_ATTACKS``), the L0 benchmark's attacks, and the
 #: selection of correctly classified series (a profile's ``series = "correct"``).
 EXTENSION_CODE: dict[str, tuple[str, ...]] = {
-    "sparse": ("aslo.attacks.sparse", "aslo.attacks.l0_search"),
+    "sparse": ("aslo.attacks.sparse", "aslo.attacks.budget", "aslo.attacks.l0_search"),
     # the L0 benchmark: the peers' runners, the exact [0, 1] map, the pass counter, the protocol
     "peers": ("aslo.peers",),
     # the benchmark's series: a seeded subset of the correctly classified ones

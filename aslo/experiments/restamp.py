@@ -10,13 +10,23 @@ blank lines aside). Anything else (other settings, other code) stays stale and i
 A carried-over record keeps its summary, records and examples byte for byte; its meta gets the
 new configuration, and a ``restamped`` note (schemes, commit, date, previous hash); the store's
 provenance records the invocation.
+
+A refactoring of code inside a group (say, moving the L0-budget attack out of Algorithm 1's loop)
+changes that group's fingerprint though it may change no number of the other cells. No
+fingerprint can tell; a recomputation can. :func:`restamp_verified` recomputes a seeded sample of
+the cells whose configuration is unchanged but whose code fingerprints moved, at least one per
+attack, from the same weights and with the thread count each recorded, and carries every such
+cell over only if every recomputed one is identical to its stored record, bit for bit. The note
+names the recomputed cells, so the evidence for the carry-over stays with each record.
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from aslo.environment import git_commit, invocation_record, REPOSITORY_ROOT
@@ -57,3 +67,67 @@ def restamp_plan(plan, previous_code: dict[str, Any], *, scheme: int, command: s
             command, started, time.perf_counter() - t0, cells_restamped=int(table["restamped"].sum()),
             identity_scheme=note["scheme"]))
     return table
+
+
+def code_only_changes(plan) -> list:
+    """The stale cells of ``plan`` whose stored configuration is today's but for the code fingerprints."""
+    cells = []
+    for cell in plan.cells:
+        if plan.states[cell].state != "stale":
+            continue
+        stored = plan.store.read(cell).meta.get("config", {})
+        today = plan.configs[cell]
+        if {k: v for k, v in stored.items() if k != "code"} == {k: v for k, v in today.items() if k != "code"}:
+            cells.append(cell)
+    return cells
+
+
+def restamp_verified(plan, models_dir, *, per_attack: int = 2, seed: int = 0, backend=None,
+                     command: str | None = None, progress: bool = False) -> pd.DataFrame:
+    """Carry over the cells of :func:`code_only_changes` after recomputing a sample of them.
+
+    The sample: ``per_attack`` cells per registered attack (seeded with ``seed``), recomputed from
+    the weights in ``models_dir`` (they must be the ones each stored cell records) with the torch
+    thread count each recorded. Only if every recomputed record is identical to the stored one is
+    every candidate carried over; otherwise none is. Returns one row per recomputed cell: dataset,
+    model, attack, ``identical`` and, in ``restamped``, whether the candidates were carried over
+    (``candidates`` holds their number).
+    """
+    from aslo.experiments.backend import Backend
+    from aslo.experiments.executor import CellExecutor, torch_threads
+    from aslo.experiments.recheck import compare_records
+
+    if isinstance(per_attack, bool) or not isinstance(per_attack, int) or per_attack < 1:
+        raise ValueError(f"per_attack must be a positive integer, got {per_attack!r}")
+    started, t0 = time.time(), time.perf_counter()
+    candidates = code_only_changes(plan)
+    columns = ["dataset", "model", "attack", "identical", "restamped", "candidates"]
+    if not candidates:
+        return pd.DataFrame(columns=columns)
+    rng = np.random.default_rng(seed)
+    by_attack: dict[str, list] = {}
+    for cell in candidates:  # by the registered attack (a map reading is an attack with overrides)
+        by_attack.setdefault(plan.profile.attack_spec(cell.attack)[0], []).append(cell)
+    sample = [group[i] for group in by_attack.values()
+              for i in sorted(rng.choice(len(group), size=min(per_attack, len(group)), replace=False))]
+    executor = CellExecutor(plan.profile, plan.store, Path(models_dir), backend or Backend())
+    rows = []
+    for cell in sample:
+        if progress:
+            print(f"recomputing {cell.label()}", flush=True)
+        stored = plan.store.read(cell)
+        with torch_threads(stored.meta.get("torch_threads")):
+            _, records, meta, _ = executor.attack(cell, plan.configs[cell], plan.hashes[cell])
+        same_weights = meta.get("model", {}).get("weights_sha256") == stored.meta.get("model", {}).get("weights_sha256")
+        identical = same_weights and compare_records(stored.records, records)["identical"]
+        rows.append(dict(dataset=cell.dataset, model=cell.model, attack=cell.attack, identical=identical))
+    verified = all(row["identical"] for row in rows)
+    if verified:
+        note = {"verified_refactor": [f"{r['dataset']}/{r['model']}/{r['attack']}" for r in rows],
+                "commit": git_commit(REPOSITORY_ROOT), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))}
+        for cell in candidates:
+            plan.store.restamp(cell, plan.configs[cell], plan.hashes[cell], note)
+        plan.store.append_provenance(invocation_record(
+            command, started, time.perf_counter() - t0, cells_restamped=len(candidates),
+            verified_by_recomputing=len(rows)))
+    return pd.DataFrame([{**row, "restamped": verified, "candidates": len(candidates)} for row in rows], columns=columns)

@@ -24,7 +24,7 @@ import pandas as pd
 import torch
 
 from ..attacks import run_attack
-from ..attacks.sparse import l0_count
+from ..attacks.l0_search import l0_count
 from ..config_base import check_keys, finite_number, integer
 from ..metrics import ZERO_THRESHOLD
 from ..robustness import best_l0, budget_points, curve_points, median_success_l0
