@@ -174,3 +174,15 @@ def test_profile_rejects_unknown_attacks_and_series(tmp_path):
     path.write_text(PROFILE + "lr = 0.1\n")
     with pytest.raises(ValueError, match="rejected by the attack layer"):
         load_profile(path)
+
+
+def test_our_attack_runs_in_the_peers_box_from_a_quarter_of_its_width():
+    from aslo.attacks import get_attack_config
+    from aslo.peers.affine import unit_box_for
+    from aslo.peers.l0 import BUDGET_STEP_FRACTION
+
+    box = unit_box_for(torch.linspace(-1.5, 2.5, 40).view(2, 1, 20), eps=1.0)
+    settings = L0_ATTACKS["AS_CW_BUDGET_BOX"].settings(box, 50)
+    cfg = get_attack_config(L0_ATTACKS["AS_CW_BUDGET_BOX"].registered, **settings)
+    assert (cfg.steps, cfg.eps, cfg.clip_min, cfg.clip_max) == (50, box.scale, box.lo, box.hi)
+    assert cfg.alpha == box.scale * BUDGET_STEP_FRACTION == 2.0  # a box of width 8
