@@ -45,6 +45,30 @@ def test_run_grid_table_and_rerun_skips_everything(tmp_path, profile, capsys):
     pd.testing.assert_frame_equal(df, df2)
 
 
+class ProgressRecorder(FakeBackend):
+    """Records the ``progress`` flag that training and attacks receive."""
+
+    def __init__(self):
+        super().__init__()
+        self.flags = {"train": set(), "attack": set()}
+
+    def trained_model(self, dataset, model, overrides, *, progress, **kwargs):
+        self.flags["train"].add(progress)
+        return super().trained_model(dataset, model, overrides, progress=progress, **kwargs)
+
+    def run_attack(self, net, x, y, attack, overrides, *, progress, **kwargs):
+        self.flags["attack"].add(progress)
+        return super().run_attack(net, x, y, attack, overrides, progress=progress, **kwargs)
+
+
+@pytest.mark.parametrize("progress", [True, False])
+def test_training_and_attacks_show_progress_as_the_run_does(tmp_path, profile, progress):
+    # A serial grid trains models for minutes: its terminal must show that too, not only cells.
+    backend = ProgressRecorder()
+    run_grid(profile, results_dir=tmp_path, runs_dir=tmp_path, progress=progress, backend=backend)
+    assert backend.flags == {"train": {progress}, "attack": {progress}}
+
+
 def test_same_series_for_every_model_and_attack(tmp_path, profile):
     backend = FakeBackend()
     run_grid(profile, results_dir=tmp_path, runs_dir=tmp_path, progress=False, backend=backend)

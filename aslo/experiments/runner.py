@@ -209,7 +209,8 @@ def run_plan(plan: GridPlan, *, runs_dir: str | os.PathLike | None = None, progr
             run_cells_dask(plan, pending, runs, backend, workers=workers, scheduler=scheduler, progress=progress)
         else:
             with torch_threads(threads):
-                run_cells_serially(plan, pending, CellExecutor(prof, plan.store, runs, backend), progress, wait_poll)
+                run_cells_serially(plan, pending, CellExecutor(prof, plan.store, runs, backend, progress=progress),
+                                   progress, wait_poll)
     finally:  # an interrupted run still records what it computed
         ran = sum(plan.store.has(c, plan.hashes[c]) for c in pending)
         plan.store.append_provenance(invocation_record(
