@@ -69,6 +69,21 @@ def test_training_and_attacks_show_progress_as_the_run_does(tmp_path, profile, p
     assert backend.flags == {"train": {progress}, "attack": {progress}}
 
 
+def test_provenance_counts_the_cells_this_invocation_computed(tmp_path, profile):
+    # A cell another runner finished after this plan was made is skipped, and not counted as ours.
+    from aslo.experiments import plan_grid, run_plan
+    from aslo.experiments.executor import CellExecutor
+
+    plan = plan_grid(profile, results_dir=tmp_path / "res", backend=FakeBackend())
+    other = plan.pending[3]
+    CellExecutor(profile, plan.store, tmp_path / "runs", FakeBackend()).execute(
+        other, plan.configs[other], plan.hashes[other])
+    backend = FakeBackend()
+    assert run_plan(plan, runs_dir=tmp_path / "runs", progress=False, backend=backend) == len(plan.pending) - 1
+    assert len(backend.attacked) == len(plan.pending) - 1
+    assert [r["cells_ran"] for r in plan.store.provenance()] == [len(plan.pending) - 1]
+
+
 def test_same_series_for_every_model_and_attack(tmp_path, profile):
     backend = FakeBackend()
     run_grid(profile, results_dir=tmp_path, runs_dir=tmp_path, progress=False, backend=backend)

@@ -37,8 +37,9 @@ def execute_cell_task(profile: Profile, cell: Cell, config: dict, config_hash: s
 
 def run_cells_dask(plan, cells: list[Cell], runs_dir: Path, backend: Backend, *,
                    workers: int | None = None, scheduler: str | None = None,
-                   progress: bool = True) -> dict[str, int]:
-    """Run ``cells`` of a ``runner.GridPlan`` on Dask; returns counts of task outcomes ("ran", "done")."""
+                   progress: bool = True, outcomes: dict[str, int] | None = None) -> dict[str, int]:
+    """Run ``cells`` of a ``runner.GridPlan`` on Dask; counts task outcomes ("ran", "done") into
+    ``outcomes`` as tasks finish (so an interrupted run still knows them) and returns it."""
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -52,7 +53,7 @@ def run_cells_dask(plan, cells: list[Cell], runs_dir: Path, backend: Backend, *,
         cluster = LocalCluster(n_workers=workers or 1, threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
-    counts: dict[str, int] = {}
+    counts = {} if outcomes is None else outcomes
     try:
         futures = [
             client.submit(execute_cell_task, profile, cell, plan.configs[cell], plan.hashes[cell],

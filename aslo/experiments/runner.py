@@ -201,18 +201,19 @@ def run_plan(plan: GridPlan, *, runs_dir: str | os.PathLike | None = None, progr
     if not pending:
         return 0
     started, t0 = time.time(), time.perf_counter()
-    ran = 0
+    outcomes: dict[str, int] = {}  # filled as cells finish, so an interrupted run still knows its count
     try:
         if workers or scheduler:
             from aslo.experiments.distributed import run_cells_dask
 
-            run_cells_dask(plan, pending, runs, backend, workers=workers, scheduler=scheduler, progress=progress)
+            run_cells_dask(plan, pending, runs, backend, workers=workers, scheduler=scheduler, progress=progress,
+                           outcomes=outcomes)
         else:
             with torch_threads(threads):
                 run_cells_serially(plan, pending, CellExecutor(prof, plan.store, runs, backend, progress=progress),
-                                   progress, wait_poll)
+                                   progress, wait_poll, outcomes)
     finally:  # an interrupted run still records what it computed
-        ran = sum(plan.store.has(c, plan.hashes[c]) for c in pending)
+        ran = outcomes.get("ran", 0)  # by this invocation: cells other runners finished meanwhile are theirs
         plan.store.append_provenance(invocation_record(
             command, started, time.perf_counter() - t0, device=prof.device, cells_ran=ran,
             cells_already_stored=len(plan.cells) - len(pending), cells_planned=len(plan.cells),
@@ -221,28 +222,33 @@ def run_plan(plan: GridPlan, *, runs_dir: str | os.PathLike | None = None, progr
 
 
 def run_cells_serially(plan: GridPlan, pending: list[Cell], executor: CellExecutor, progress: bool,
-                       wait_poll: float) -> None:
-    """Compute ``pending`` one after the other; then wait for cells another runner holds."""
+                       wait_poll: float, outcomes: dict[str, int] | None = None) -> dict[str, int]:
+    """Compute ``pending`` one after the other; then wait for cells another runner holds. Counts
+    the outcomes ("ran": computed here, "done": finished by another runner) into ``outcomes``
+    as cells finish, and returns it."""
+    outcomes = {} if outcomes is None else outcomes
+
+    def finished(state: str) -> bool:
+        if state == "busy":
+            return False
+        outcomes[state] = outcomes.get(state, 0) + 1
+        bar.update(1)
+        return True
+
     busy: list[Cell] = []
     with progress_bar(len(pending), progress, f"{plan.profile.name} cells") as bar:
         for cell in pending:
             bar.set_postfix_str(cell.label(), refresh=True)
-            if executor.execute(cell, plan.configs[cell], plan.hashes[cell]) == "busy":
+            if not finished(executor.execute(cell, plan.configs[cell], plan.hashes[cell])):
                 busy.append(cell)
-                continue
-            bar.update(1)
         # Cells another runner is computing: wait for them (or take over if it died).
         while busy:
-            still = []
-            for cell in busy:
-                if executor.execute(cell, plan.configs[cell], plan.hashes[cell]) == "busy":
-                    still.append(cell)
-                else:
-                    bar.update(1)
-            busy = still
+            busy = [cell for cell in busy
+                    if not finished(executor.execute(cell, plan.configs[cell], plan.hashes[cell]))]
             if busy:
                 bar.set_postfix_str(f"waiting for {len(busy)} cells held by another runner")
                 time.sleep(wait_poll)
+    return outcomes
 
 
 def load_results(profile: "Profile | str", results_dir: str | os.PathLike | None = None,
