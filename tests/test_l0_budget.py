@@ -126,6 +126,51 @@ def test_samples_fooled_by_one_component_leave_the_forward_pass():
     assert loop[0] == 6 and 0 < min(loop) < 6  # the finished ones left the batch first
 
 
+def test_the_probe_finds_a_decisive_step_in_one_gradient_and_skips_the_loop():
+    model = CountingModel(OneDecisiveStep())
+    x = series(6, 30)
+    clean = model(x).argmax(dim=1)
+    model.sizes.clear()
+    out = asl0_budget_attack(model, x, clean, torch.zeros_like(x), steps=40, eps=5.0, alpha=1.0, search="none",
+                             probe_candidates=3)
+    assert (model.inner(x + out["delta"]).argmax(dim=1) != clean).all()
+    assert (l0_count(out["delta"]) == 1).all() and (out["delta"][:, 0, 17] != 0).all()
+    assert (out["first_success_step"] == 0).all()
+    # one gradient forward of 6, one forward of the 6 x 3 candidates, the final classification: no loop
+    assert model.sizes == [6, 18, 6]
+
+
+def test_the_probe_leaves_series_no_single_component_fools_to_the_loop():
+    model = PerSeries(Linear(length=BATCH_EXACT_LENGTH))  # the loop's batch shrinks: same arithmetic, any CPU
+    x = series(8, BATCH_EXACT_LENGTH, scale=1.0)
+    clean = model(x).argmax(dim=1)
+    kw = dict(steps=30, eps=3.0, alpha=3.0, search="none")
+    probed = asl0_budget_attack(model, x, clean, torch.zeros_like(x), probe_candidates=4, **kw)
+    plain = asl0_budget_attack(model, x, clean, torch.zeros_like(x), **kw)
+    fooled = model(x + probed["delta"]).argmax(dim=1) != clean
+    assert torch.equal(fooled, model(x + plain["delta"]).argmax(dim=1) != clean) and fooled.all()
+    single = probed["first_success_step"] == 0
+    assert (l0_count(probed["delta"])[single] == 1).all()
+    # where no single component fooled, the loop ran from the same start as without the probe
+    assert (~single).any() and torch.equal(probed["delta"][~single], plain["delta"][~single])
+
+
+def test_patience_stops_a_success_that_no_longer_gets_sparser():
+    model = CountingModel(PerSeries(Linear(length=BATCH_EXACT_LENGTH)))
+    x = series(8, BATCH_EXACT_LENGTH, scale=1.0)
+    clean = model(x).argmax(dim=1)
+    kw = dict(steps=200, eps=3.0, alpha=3.0, search="none")
+    model.sizes.clear()
+    full = asl0_budget_attack(model, x, clean, torch.zeros_like(x), **kw)
+    full_passes = sum(model.sizes)
+    model.sizes.clear()
+    patient = asl0_budget_attack(model, x, clean, torch.zeros_like(x), patience=5, **kw)
+    assert sum(model.sizes) < full_passes
+    fooled = model.inner(x + patient["delta"]).argmax(dim=1) != clean
+    assert torch.equal(fooled, model.inner(x + full["delta"]).argmax(dim=1) != clean)
+    assert (l0_count(patient["delta"]) >= l0_count(full["delta"]))[fooled].all()  # never sparser than the full run
+
+
 def test_every_setting_of_the_attack_function_is_a_config_field():
     cfg = get_attack_config("AS_CW_BUDGET")
     assert isinstance(cfg, BudgetAttackConfig)
@@ -141,7 +186,8 @@ def test_every_setting_of_the_attack_function_is_a_config_field():
 @pytest.mark.parametrize("bad", [dict(budget_rate=1.5), dict(budget_rate=-0.1), dict(step_final_ratio=2.0),
                                  dict(reg_direction_weight=float("nan")), dict(search_exhaustive="no"),
                                  dict(search="beam"), dict(loss="ce_targeted"), dict(regulariser="l1"), dict(return_iterate="last"),
-                                 dict(step="adam"), dict(clip_min=1.0, clip_max=0.0)])
+                                 dict(step="adam"), dict(clip_min=1.0, clip_max=0.0),
+                                 dict(probe_candidates=-1), dict(patience=2.5)])
 def test_bad_budget_settings_are_rejected_naming_the_field(bad):
     with pytest.raises(ValueError, match=next(iter(bad)).split("_")[0]):
         get_attack_config("AS_CW_BUDGET", **bad)

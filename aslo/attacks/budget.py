@@ -22,6 +22,13 @@ CW margin, its ASL0 term and its sigma rule, and adds what makes a perturbation 
    inside the same box: saturate, grow where not adversarial, cut by the shortest adversarial
    prefix, eliminate single components.
 
+Two options spend fewer passes, both off by default (the registered attack does not use them):
+``probe_candidates`` > 0 first tries single components from the clean input, one grow round of
+the search (:func:`aslo.attacks.l0_search.grow`: one gradient, then that many single-component
+candidates at the box's bound, evaluated in one batched forward); a sample that one of them fools
+has the sparsest possible success and skips the loop. ``patience`` > 0 stops a sample whose
+sparsest success has not become sparser for that many steps (its search still runs).
+
 Success is one predicate throughout, :func:`aslo.attacks.losses.is_adversarial` (another class
 scores strictly above the clean prediction), and the search only accepts candidates it holds
 for, so a returned success is adversarial by construction.
@@ -35,9 +42,9 @@ from typing import Callable, ClassVar
 
 import torch
 
-from ..config_base import finite_number
+from ..config_base import finite_number, integer
 from .algorithm import adapt_sigma, improved_mask
-from .l0_search import greedy_l0_search, l0_count
+from .l0_search import SearchCost, greedy_l0_search, grow, l0_count
 from .losses import cw_margin, is_adversarial
 from .regularisers import l0_surrogate
 from .sparse import BoxSearchConfig
@@ -67,7 +74,8 @@ class BudgetAttackConfig(BoxSearchConfig):
     ``budget_rate=0.05``: the budget's initial relative move (FMN-L0's gamma), annealed to
     ``budget_rate * budget_final_ratio`` (``0.02``). The box and the search as in
     BoxSearchConfig; here the search is on by default and stops when its shortlist finds no
-    removal (``search_exhaustive=False``).
+    removal (``search_exhaustive=False``). ``probe_candidates=0`` and ``patience=0``: the
+    single-component probe and the early stop of the module docstring, off.
     """
 
     step: str = "normalized"
@@ -75,6 +83,8 @@ class BudgetAttackConfig(BoxSearchConfig):
     reg_direction_weight: float = 0.1
     budget_rate: float = 0.05
     budget_final_ratio: float = 0.02
+    probe_candidates: int = 0
+    patience: int = 0
     search: str = "greedy"
     search_exhaustive: bool = False
 
@@ -90,13 +100,17 @@ class BudgetAttackConfig(BoxSearchConfig):
             value = getattr(self, field)
             if not finite_number(value) or not 0 <= value <= 1:
                 raise ValueError(f"{field} must be a number in [0, 1], got {value!r}")
+        for field in ("probe_candidates", "patience"):
+            value = getattr(self, field)
+            if not integer(value) or value < 0:
+                raise ValueError(f"{field} must be an integer >= 0 (0: off), got {value!r}")
 
     def keywords(self) -> dict:
         """The keyword arguments of :func:`asl0_budget_attack` this configuration sets."""
         names = ("steps", "eps", "alpha", "step_final_ratio", "kappa", "cw_c", "reg_direction_weight",
                  "sigma0", "eta_d", "eta_i", "sigma_min", "sigma_max", "improvement", "j_star", "budget_rate",
-                 "budget_final_ratio", "clip_min", "clip_max", "search", "search_candidates", "search_rounds",
-                 "search_shortlist", "search_exhaustive")
+                 "budget_final_ratio", "probe_candidates", "patience", "clip_min", "clip_max", "search",
+                 "search_candidates", "search_rounds", "search_shortlist", "search_exhaustive")
         return {"reg_coef": self.effective_reg_coef, **{name: getattr(self, name) for name in names}}
 
 
@@ -139,13 +153,15 @@ def asl0_budget_attack(model, x: torch.Tensor, clean_pred: torch.Tensor, delta0:
                        reg_direction_weight: float = 0.1, sigma0: float = 0.01, eta_d: float = 0.9,
                        eta_i: float = 1.1, sigma_min: float = 1e-6, sigma_max: float = 1.0,
                        improvement: str = "either", j_star: str = "running_best", budget_rate: float = 0.05,
-                       budget_final_ratio: float = 0.02, clip_min: float | None = None,
-                       clip_max: float | None = None, search: str = "greedy", search_candidates: int = 4,
+                       budget_final_ratio: float = 0.02, probe_candidates: int = 0, patience: int = 0,
+                       clip_min: float | None = None, clip_max: float | None = None,
+                       search: str = "greedy", search_candidates: int = 4,
                        search_rounds: int = 10, search_shortlist: int = 2, search_exhaustive: bool = False,
                        observed: torch.Tensor | None = None, on_step: Callable[[], None] | None = None) -> dict:
     """Attack one batch ``x`` (B, C, L) whose clean predictions are ``clean_pred``, from ``delta0``.
 
     ``observed`` (bool (B, 1, L) or None: every step observed): the perturbation stays zero off it.
+    ``probe_candidates`` and ``patience`` (0: off): see the module docstring.
     ``on_step`` is called after every step (progress). Returns, per sample: ``delta`` (exactly zero
     off its support), ``adv_pred``, ``first_success_step`` (-1: never), ``final_sigma`` and
     ``extra`` = ``{"best_l0": L0 of the returned delta, NaN where it does not fool}``, as
@@ -170,9 +186,22 @@ def asl0_budget_attack(model, x: torch.Tensor, clean_pred: torch.Tensor, delta0:
     budget = torch.ones_like(inf)
     best_l0, best_l2, best_delta = inf.clone(), inf.clone(), delta.detach().clone()
     first_success = torch.full((batch,), -1, dtype=torch.int64, device=x.device)
+    last_sparser = torch.zeros_like(first_success)  # the step at which the sparsest success last fell
+
+    if probe_candidates > 0:  # one component from the clean input: where it fools, nothing is sparser
+        not_yet = torch.zeros_like(first_success, dtype=torch.bool)
+        single, _, fooled = grow(model, x, torch.zeros_like(x), clean_pred, lower=lower, upper=upper,
+                                 observed=observed, candidates=probe_candidates, rounds=1, cost=SearchCost(),
+                                 current=inf.clone(), adversarial=not_yet)
+        best_delta = torch.where(batch_view(fooled), single, best_delta)
+        best_l0 = torch.where(fooled, l0_count(single), best_l0)
+        best_l2 = torch.where(fooled, single.flatten(1).square().sum(dim=1), best_l2)
+        first_success = torch.where(fooled, 0, first_success)
 
     for t in range(steps):
         finished = best_l0 <= 1  # nothing is sparser than one component
+        if patience > 0:  # a success that has not become sparser for `patience` steps is final
+            finished |= best_l0.isfinite() & (t - last_sparser >= patience)
         if bool(finished.all()):
             break
         active = torch.nonzero(~finished).squeeze(1)
@@ -200,6 +229,7 @@ def asl0_budget_attack(model, x: torch.Tensor, clean_pred: torch.Tensor, delta0:
             # the sparsest adversarial iterate so far (ties: the smallest L2)
             l0, l2 = l0_count(delta), delta.flatten(1).square().sum(dim=1)
             better = adversarial & ((l0 < best_l0) | ((l0 == best_l0) & (l2 < best_l2)))
+            last_sparser = torch.where(adversarial & (l0 < best_l0), t, last_sparser)
             best_l0, best_l2 = torch.where(better, l0, best_l0), torch.where(better, l2, best_l2)
             best_delta = torch.where(batch_view(better), delta, best_delta)
 
