@@ -54,6 +54,10 @@ def test_the_search_never_returns_a_non_adversarial_success_and_stays_in_bounds(
     assert (_l0(delta[adv_before]) <= _l0(start[adv_before])).all()
     quick, quick_cost = greedy_l0_search(model, x, clean, start, lower=lower, upper=upper, rounds=3, exhaustive=False)
     assert ((model(x + quick).argmax(dim=1) != clean) | ~adv_before).all()  # the cheaper stop is as safe
+    swapped, _ = greedy_l0_search(model, x, clean, start, lower=lower, upper=upper, rounds=3, exchange=4)
+    assert ((model(x + swapped).argmax(dim=1) != clean) | ~adv_before).all()  # so is the exchange phase
+    assert (x + swapped >= lower - 1e-6).all() and (x + swapped <= upper + 1e-6).all()
+    assert (_l0(swapped)[adv_before] <= _l0(delta)[adv_before]).all()
 
 
 def test_the_exhaustive_search_ends_where_no_single_removal_stays_adversarial():
@@ -121,3 +125,56 @@ def test_the_search_never_touches_padding():
     fooled = model(x + delta).argmax(dim=1) != clean
     assert fooled.tolist() == [False, True, False, True]  # step 17 is padding in series 0 and 2
     assert (_l0(delta[fooled]) == 1).all()
+
+
+class TwoWeakOneStrong(torch.nn.Module):
+    """Class 1 wins where w . x > 1.5: components 2 and 5 weigh 1 (both needed), component 8 weighs 3."""
+
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("w", torch.zeros(10))
+        self.w[[2, 5]], self.w[8] = 1.0, 3.0
+
+    def forward(self, x):
+        score = (x.flatten(1) * self.w).sum(dim=1)
+        return torch.stack([torch.full_like(score, 1.5), score], dim=1)
+
+
+def test_exchange_replaces_two_components_no_single_removal_spares_by_one():
+    model = TwoWeakOneStrong()
+    x = torch.zeros(3, 1, 10)
+    clean = model(x).argmax(dim=1)
+    start = torch.zeros_like(x)
+    start[:, 0, [2, 5]] = 1.0  # adversarial with two components; neither alone fools
+    lower, upper = x - 1.0, x + 1.0
+    upper[1, 0, 8] = 0.1  # the second series cannot use the strong component: nothing to exchange
+    plain, _ = greedy_l0_search(model, x, clean, start, lower=lower, upper=upper)
+    swapped, cost = greedy_l0_search(model, x, clean, start, lower=lower, upper=upper, exchange=2)
+    assert _l0(plain).tolist() == [2, 2, 2]
+    assert _l0(swapped).tolist() == [1, 2, 1]
+    assert (swapped[[0, 2], 0, 8] == 1.0).all() and torch.equal(swapped[1], plain[1])
+    assert (model(x + swapped).argmax(dim=1) != clean).all()
+    assert cost.backward > 0
+
+
+def test_the_budget_attack_passes_its_exchange_setting_to_the_search(monkeypatch):
+    import aslo.attacks.budget as budget
+
+    assert get_attack_config("AS_CW_BUDGET").search_exchange == 0
+    with pytest.raises(ValueError, match="search_exchange"):
+        get_attack_config("AS_CW_BUDGET", search_exchange=-1)
+    seen = []
+
+    def recording_search(*args, **kwargs):
+        seen.append(kwargs["exchange"])
+        return greedy_l0_search(*args, **kwargs)
+
+    monkeypatch.setattr(budget, "greedy_l0_search", recording_search)
+    model = TwoWeakOneStrong()
+    x = torch.zeros(2, 1, 10)
+    clean = model(x).argmax(dim=1)
+    for exchange in (0, 3):
+        result = run_attack(model, x, clean, "AS_CW_BUDGET", steps=5, eps=1.0, alpha=1.0, search_exchange=exchange,
+                            progress=False)
+        assert result.records["success"].all()
+    assert seen == [0, 3]

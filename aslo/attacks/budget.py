@@ -76,6 +76,8 @@ class BudgetAttackConfig(BoxSearchConfig):
     BoxSearchConfig; here the search is on by default and stops when its shortlist finds no
     removal (``search_exhaustive=False``). ``probe_candidates=0`` and ``patience=0``: the
     single-component probe and the early stop of the module docstring, off.
+    ``search_exchange=0``: the search's exchange phase (two components out, one in, among that
+    many least important ones; :func:`aslo.attacks.l0_search.greedy_l0_search`), off.
     """
 
     step: str = "normalized"
@@ -87,6 +89,7 @@ class BudgetAttackConfig(BoxSearchConfig):
     patience: int = 0
     search: str = "greedy"
     search_exhaustive: bool = False
+    search_exchange: int = 0
 
     STEP_RULES: ClassVar[tuple[str, ...]] = ("normalized",)
 
@@ -100,7 +103,7 @@ class BudgetAttackConfig(BoxSearchConfig):
             value = getattr(self, field)
             if not finite_number(value) or not 0 <= value <= 1:
                 raise ValueError(f"{field} must be a number in [0, 1], got {value!r}")
-        for field in ("probe_candidates", "patience"):
+        for field in ("probe_candidates", "patience", "search_exchange"):
             value = getattr(self, field)
             if not integer(value) or value < 0:
                 raise ValueError(f"{field} must be an integer >= 0 (0: off), got {value!r}")
@@ -110,7 +113,7 @@ class BudgetAttackConfig(BoxSearchConfig):
         names = ("steps", "eps", "alpha", "step_final_ratio", "kappa", "cw_c", "reg_direction_weight",
                  "sigma0", "eta_d", "eta_i", "sigma_min", "sigma_max", "improvement", "j_star", "budget_rate",
                  "budget_final_ratio", "probe_candidates", "patience", "clip_min", "clip_max", "search",
-                 "search_candidates", "search_rounds", "search_shortlist", "search_exhaustive")
+                 "search_candidates", "search_rounds", "search_shortlist", "search_exhaustive", "search_exchange")
         return {"reg_coef": self.effective_reg_coef, **{name: getattr(self, name) for name in names}}
 
 
@@ -157,6 +160,7 @@ def asl0_budget_attack(model, x: torch.Tensor, clean_pred: torch.Tensor, delta0:
                        clip_min: float | None = None, clip_max: float | None = None,
                        search: str = "greedy", search_candidates: int = 4,
                        search_rounds: int = 10, search_shortlist: int = 2, search_exhaustive: bool = False,
+                       search_exchange: int = 0,
                        observed: torch.Tensor | None = None, on_step: Callable[[], None] | None = None) -> dict:
     """Attack one batch ``x`` (B, C, L) whose clean predictions are ``clean_pred``, from ``delta0``.
 
@@ -251,7 +255,7 @@ def asl0_budget_attack(model, x: torch.Tensor, clean_pred: torch.Tensor, delta0:
         if search == "greedy":
             delta = greedy_l0_search(model, x, clean_pred, delta, lower=lower, upper=upper, observed=observed,
                                      candidates=search_candidates, rounds=search_rounds, shortlist=search_shortlist,
-                                     exhaustive=search_exhaustive)[0]
+                                     exhaustive=search_exhaustive, exchange=search_exchange)[0]
         adv_pred = model(x + delta).argmax(dim=1)
         success = adv_pred != clean_pred
         return {"delta": delta, "adv_pred": adv_pred, "first_success_step": first_success, "final_sigma": sigma,

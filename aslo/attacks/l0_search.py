@@ -16,7 +16,13 @@ are done drop out of the batch):
    ordered by the exact margin left after removing each one, then backward elimination: single
    components are removed while the example stays adversarial, the removal leaving the lowest
    margin first, until no single removal stays adversarial (``exhaustive``), or until the
-   shortlist finds none (the cheaper stop).
+   shortlist finds none (the cheaper stop);
+4. **exchange** (optional, ``exchange`` > 0): two components out, one in. Among each sample's
+   ``exchange`` least important components (lowest margin after removing each), every pair is
+   removed and one grow round adds the best single new component; where that stays adversarial
+   the support has shrunk by one. Repeated while it succeeds, at most ``rounds`` times. A local
+   minimum of elimination is not one of exchange: a component that no single removal spares may
+   be replaced, together with another, by one better placed.
 
 A sample whose start already fools the model with one component is left as it is: nothing is
 sparser. Every candidate is classified by :func:`aslo.attacks.losses.is_adversarial` (the margin
@@ -220,6 +226,54 @@ def eliminate(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost, 
     return delta
 
 
+@torch.no_grad()
+def exchange_components(model, x, delta, clean_pred, *, lower, upper, observed, pairs_among: int, candidates: int,
+                        rounds: int, cost: SearchCost) -> torch.Tensor:
+    """Phase 4 on adversarial ``delta`` (every row must fool): two components out, one in, while
+    it stays adversarial (see the module docstring); ``pairs_among``: the least important
+    components whose pairs are tried."""
+    delta = delta.clone()
+    flat, shape = delta.view(delta.shape[0], -1), x.shape[1:]
+    live = l0_count(delta) > 1
+    for _ in range(rounds):
+        rows = torch.nonzero(live).squeeze(1)
+        if rows.numel() == 0:
+            break
+        margins, _ = removal_margins(model, x[rows], delta[rows], clean_pred[rows], cost)  # inf off the support
+        m = min(pairs_among, margins.shape[1])
+        weakest = margins.topk(m, dim=1, largest=False)
+        pairs = torch.combinations(torch.arange(m, device=x.device), 2)  # (P, 2)
+        n_pairs = pairs.shape[0]
+        first, second = weakest.indices[:, pairs[:, 0]], weakest.indices[:, pairs[:, 1]]  # (A, P)
+        valid = (weakest.values[:, pairs[:, 0]].isfinite() & weakest.values[:, pairs[:, 1]].isfinite()).reshape(-1)
+        trial = _expand(flat[rows], n_pairs)
+        trial.scatter_(1, first.reshape(-1, 1), 0.0)
+        trial.scatter_(1, second.reshape(-1, 1), 0.0)
+        trial = trial[valid].view(-1, *shape)
+        owner = _expand(rows, n_pairs)[valid]  # the sample each trial belongs to
+        if owner.numel() == 0:
+            break
+        n_trials = owner.numel()
+        grown, grown_margin, fooled = grow(model, x[owner], trial, clean_pred[owner], lower=lower[owner],
+                                           upper=upper[owner], observed=None if observed is None else observed[owner],
+                                           candidates=candidates, rounds=1, cost=cost,
+                                           current=torch.full((n_trials,), float("inf"), device=x.device,
+                                                              dtype=x.dtype),
+                                           adversarial=torch.zeros(n_trials, dtype=torch.bool, device=x.device))
+        # per sample, the adversarial exchange leaving the lowest margin (ties: the first pair)
+        score = grown_margin.masked_fill(~fooled, float("inf"))
+        lowest = torch.full((delta.shape[0],), float("inf"), device=x.device, dtype=x.dtype)
+        lowest.scatter_reduce_(0, owner, score, reduce="amin")
+        winner = fooled & (score == lowest[owner])
+        pick = torch.full((delta.shape[0],), n_trials, dtype=torch.long, device=x.device)
+        pick.scatter_reduce_(0, owner[winner], torch.arange(n_trials, device=x.device)[winner], reduce="amin")
+        won = torch.nonzero(pick < n_trials).squeeze(1)
+        flat[won] = grown[pick[won]].flatten(1)
+        live = torch.zeros_like(live)
+        live[won] = l0_count(delta[won]) > 1
+    return delta
+
+
 def prune(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost, adversarial: torch.Tensor,
           exhaustive: bool = True) -> torch.Tensor:
     """Phase 3 on the ``adversarial`` rows: the shortest adversarial prefix by saliency
@@ -250,14 +304,16 @@ def prune(model, x, delta, clean_pred, *, shortlist: int, cost: SearchCost, adve
 def greedy_l0_search(model, x: torch.Tensor, clean_pred: torch.Tensor, delta: torch.Tensor, *,
                      lower: torch.Tensor, upper: torch.Tensor, observed: torch.Tensor | None = None,
                      candidates: int = 4, rounds: int = 10, shortlist: int = 2,
-                     exhaustive: bool = True) -> tuple[torch.Tensor, SearchCost]:
+                     exhaustive: bool = True, exchange: int = 0) -> tuple[torch.Tensor, SearchCost]:
     """The sparsest adversarial perturbation the three phases find (see the module docstring).
 
     ``x``, ``delta`` (B, C, L); ``lower``/``upper`` bound ``x + delta`` elementwise (broadcast to
     x); ``observed`` (B, 1, L) bool or None: components the search may touch. ``candidates``:
     components evaluated exactly per grow round; ``rounds``: the most components grow adds;
     ``shortlist``: removals re-evaluated per elimination round; ``exhaustive``: re-evaluate every
-    removal before stopping (a true local minimum; costs more forwards). Returns the perturbation
+    removal before stopping (a true local minimum; costs more forwards); ``exchange``: 0 (off) or
+    how many of the least important components phase 4 pairs up (at most ``rounds`` exchanges,
+    ``candidates`` per grow round). Returns the perturbation
     (exactly zero off its support) and the passes spent.
     """
     lower = torch.broadcast_to(lower, x.shape).to(x)
@@ -283,6 +339,11 @@ def greedy_l0_search(model, x: torch.Tensor, clean_pred: torch.Tensor, delta: to
     found, margins, adversarial = grow(model, xs, found, cs, lower=ls, upper=us, observed=obs, candidates=candidates,
                                        rounds=rounds, cost=cost, current=margins, adversarial=adversarial)
     found = prune(model, xs, found, cs, shortlist=shortlist, cost=cost, adversarial=adversarial, exhaustive=exhaustive)
+    if exchange > 0:
+        fooled = torch.nonzero(adversarial).squeeze(1)
+        found[fooled] = exchange_components(model, xs[fooled], found[fooled], cs[fooled], lower=ls[fooled],
+                                            upper=us[fooled], observed=None if obs is None else obs[fooled],
+                                            pairs_among=exchange, candidates=candidates, rounds=rounds, cost=cost)
     with torch.no_grad():  # checked once more on all searched rows: a candidate judged in another batch could differ
         lost = ~evaluate(model, xs + found, cs, cost)[1] & start_adversarial[rows]
     delta = delta.clone()
