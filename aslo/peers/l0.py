@@ -61,11 +61,22 @@ class L0Attack:
 #: did no better than a quarter alone at the same passes.
 BUDGET_STEP_FRACTION = 0.25
 
+#: AS_CW_BUDGET's pass-saving options in the benchmark (off in the registered attack; see
+#: :mod:`aslo.attacks.budget`): a single-component probe of 10 candidates before the loop, a
+#: success final after 50 steps without getting sparser, and the search's exchange phase among
+#: the 4 least important components. Developed with ``benchmarks/l0_options.py`` on GunPoint x
+#: {MACNN, Inception}, ArrowHead x {Inception, MACNN}, ECG200 x ResNet18 and TwoLeadECG x LSTM-FCN
+#: (10 correct series, 200 steps; ``benchmarks/results/l0_options_dev.md``): median L0 1 / 1.5 /
+#: 5.5 / 4.5 / 2 / 1 without them, 1 / 1 / 5.5 / 4.5 / 2 / 1 with them, at 0.16-0.75 times the
+#: passes (exchange alone: GunPoint x Inception 1.5 -> 1; patience alone: 0.3-0.6 times the passes,
+#: the same medians).
+BUDGET_PASS_OPTIONS = {"probe_candidates": 10, "patience": 50, "search_exchange": 4}
+
 
 def _budget_settings(box: UnitBox, steps: int) -> dict[str, Any]:
     # normalised steps from a quarter of the box width, in the peers' feasible set
     return {"steps": steps, "eps": box.scale, "alpha": box.scale * BUDGET_STEP_FRACTION, "clip_min": box.lo,
-            "clip_max": box.hi}
+            "clip_max": box.hi, **BUDGET_PASS_OPTIONS}
 
 
 def _sparse_box_settings(box: UnitBox, steps: int) -> dict[str, Any]:
