@@ -78,5 +78,8 @@ def test_answer_page_holds_the_matrix_the_claims_how_sure_and_what_was_not_check
     assert "Over the archive share:** not computed" in text and "30 seeded series per dataset" in text
     archive = answer_markdown(_verdicts(), profile, "B.", archive_verdicts=_verdicts(), archive_coverage="3 of 32 datasets.")
     assert "**Over the archive share.** 3 of 32 datasets." in archive and archive.count("aslo-verdicts") == 2
+    assert "run only on the fidelity map's slice, not on" in text
+    literal = answer_markdown(_verdicts(), profile, "B.", literal_coverage="4 datasets: Chinatown, SmoothSubspace")
+    assert "the archive share's literal slice (4 datasets: Chinatown, SmoothSubspace)" in literal
     with pytest.raises(FileNotFoundError, match="no claim verdicts"):
         write_answer(tmp_path, tmp_path, profile)

@@ -20,6 +20,8 @@ ANSWER_FILE = "answer.md"
 #: Written by the archive chapter: the archive share's verdicts and its coverage.
 ARCHIVE_VERDICTS_FILE = "archive_claims.csv"
 ARCHIVE_COVERAGE_FILE = "archive_coverage.md"
+#: Written by the archive chapter where the literal-reading slice (profile ``archive_literal``) is stored.
+LITERAL_COVERAGE_FILE = "archive_literal_coverage.md"
 #: Where the chapters are, for links (paths from the book's root).
 CHAPTERS = {"verdicts": "/book/executed/05_paper_vs_ours", "map": "/book/executed/07_where_claims_hold",
             "archive": "/book/executed/08_archive", "table1": "/book/executed/03_part1_table1",
@@ -42,8 +44,9 @@ def survival_sentence(survival: pd.DataFrame) -> str:
             "reflects the trained models more than the attacks: read single-run verdicts with that in mind.")
 
 
-def not_checked(verdicts: pd.DataFrame, profile) -> list[str]:
-    """What this book could not check, in words (generated from the verdicts and the profile)."""
+def not_checked(verdicts: pd.DataFrame, profile, literal_coverage: str = "") -> list[str]:
+    """What this book could not check, in words (generated from the verdicts, the profile and the
+    archive chapter's note on the literal-reading slice, empty where that slice is not stored)."""
     lines = []
     matrix = verdict_matrix(verdicts)
     missing = [(c, m) for c in matrix.index for m in matrix.columns if matrix.loc[c, m] == NOT_EVALUATED]
@@ -51,15 +54,18 @@ def not_checked(verdicts: pd.DataFrame, profile) -> list[str]:
         lines.append(f"{len(missing)} (claim, model) pairs are not evaluated: an attack they need was not run.")
     if getattr(profile, "samples", 0):
         lines.append(f"The paper attacks whole test sets; this run attacks {profile.samples} seeded series per dataset.")
-    lines.append("The paper's budget (1000 Adam steps at lr 1e-4) and literal lambda were run only on the fidelity "
-                 "map's slice, not on the whole grid.")
+    where = ("the fidelity map's slice and the archive share's literal slice (" + literal_coverage.rstrip(".") + ")"
+             if literal_coverage else "the fidelity map's slice")
+    lines.append(f"The paper's budget (1000 Adam steps at lr 1e-4) and literal lambda were run only on {where}, "
+                 "not on the whole grid or the whole archive share.")
     lines.append("The paper summarises the 128-set archive; the archive share covers the datasets its rule admits "
                  "(fixed-length, installable offline, cheap enough for a 2-core CPU).")
     return lines
 
 
 def answer_markdown(verdicts: pd.DataFrame, profile, budget: str, *, survival: pd.DataFrame | None = None,
-                    archive_verdicts: pd.DataFrame | None = None, archive_coverage: str = "") -> str:
+                    archive_verdicts: pd.DataFrame | None = None, archive_coverage: str = "",
+                    literal_coverage: str = "") -> str:
     """The first page's answer: the verdict matrix and one line per claim for this run, the
     archive share's verdicts where computed, how sure, what could not be checked, and links."""
     claims = ", ".join(f"{c.id} ({c.words})" for c in CLAIMS if c.in_paper)
@@ -81,7 +87,7 @@ def answer_markdown(verdicts: pd.DataFrame, profile, budget: str, *, survival: p
     sure = survival_sentence(survival) if survival is not None else ""
     if sure:
         out += [sure, ""]
-    out += ["**Not checked here.**", ""] + [f"- {line}" for line in not_checked(verdicts, profile)] + [""]
+    out += ["**Not checked here.**", ""] + [f"- {line}" for line in not_checked(verdicts, profile, literal_coverage)] + [""]
     out += [f"The evidence: the verdicts and their intervals in {{doc}}`{CHAPTERS['verdicts']}`; Table 1 beside the "
             f"paper's in {{doc}}`{CHAPTERS['table1']}`; Figure 1 in {{doc}}`{CHAPTERS['figure1']}`; the readings the "
             f"paper leaves open in {{doc}}`{CHAPTERS['map']}`; the archive share in {{doc}}`{CHAPTERS['archive']}`; "
@@ -99,12 +105,14 @@ def write_answer(outputs_dir, executed_dir, profile, *, survival_csv=None) -> Pa
     _, verdicts = read_verdicts(outputs)
     archive = outputs / ARCHIVE_VERDICTS_FILE
     coverage = outputs / ARCHIVE_COVERAGE_FILE
+    literal = outputs / LITERAL_COVERAGE_FILE
     survival_path = Path(survival_csv) if survival_csv else outputs / "conclusions_survival.csv"
     text = answer_markdown(
         verdicts, profile, budget_sentence(profile),
         survival=pd.read_csv(survival_path) if survival_path.is_file() else None,
         archive_verdicts=pd.read_csv(archive) if archive.is_file() else None,
-        archive_coverage=coverage.read_text().strip() if coverage.is_file() else "")
+        archive_coverage=coverage.read_text().strip() if coverage.is_file() else "",
+        literal_coverage=literal.read_text().strip() if literal.is_file() else "")
     path = Path(executed_dir) / ANSWER_FILE
     path.write_text(text, encoding="utf-8")
     return path
