@@ -97,7 +97,7 @@ def test_corrupt_checkpoints_and_cell_record_are_reported_and_recomputed(tmp_pat
     (inception / "record.json").write_text("{not json")  # garbage record
     # A checkpoint is only read when a cell needs the model: damage one cell of each model.
     store = grid.store
-    cells = {c.relpath: c for c in store.cells()}
+    cells = {c.label(): c for c in store.cells()}
     csv_cell = cells["ItalyPowerDemand/lstmfcn/CW_L2/seed0"]
     summary_cell = cells["ItalyPowerDemand/inception/GM_PGD/seed0"]
     records = store.path(csv_cell) / "records.csv"
@@ -116,9 +116,9 @@ def test_corrupt_checkpoints_and_cell_record_are_reported_and_recomputed(tmp_pat
 
     after = markers(grid)
     changed = sorted(c for c in after if after[c] != before[c])
-    assert changed == sorted([csv_cell.relpath, summary_cell.relpath])
+    assert changed == sorted([csv_cell.label(), summary_cell.label()])
     assert all(store.has(c) for c in cells.values())
-    assert sorted(p.split(".")[0] for p in leftovers(grid)) == sorted([csv_cell.relpath, summary_cell.relpath])
+    assert sorted(p.split(".")[0] for p in leftovers(grid)) == sorted([csv_cell.label(), summary_cell.label()])
     # The retrained checkpoints are whole again and equal the reference (epoch cap: deterministic).
     for model in FIXED_MODELS:
         fresh, ref = load_file(_checkpoint(grid, model) / "model.safetensors"), load_file(_checkpoint(reference, model) / "model.safetensors")
@@ -127,7 +127,7 @@ def test_corrupt_checkpoints_and_cell_record_are_reported_and_recomputed(tmp_pat
     pd.testing.assert_frame_equal(table(grid), table(reference))
     expected = per_sample_records(reference)
     for cell in (csv_cell, summary_cell):
-        pd.testing.assert_frame_equal(per_sample_records(grid)[cell.relpath], expected[cell.relpath])
+        pd.testing.assert_frame_equal(per_sample_records(grid)[cell.label()], expected[cell.label()])
 
 
 def test_killed_write_leaves_no_visible_record(tmp_path):
@@ -137,7 +137,7 @@ def test_killed_write_leaves_no_visible_record(tmp_path):
     cell = next(c for c in store.cells() if c.attack == "AS_CW" and c.model == "lstmfcn")
     (store.path(cell) / "COMPLETE").unlink()
     assert store.status(cell) == "corrupt"
-    assert cell.relpath not in per_sample_records(grid)
+    assert cell.label() not in per_sample_records(grid)
     assert len(table(grid)) == N_CELLS - 1  # load_results leaves the half-written cell out
     done = run_grid_cli(grid)
     assert "1 to run" in done.stderr and "stored record is corrupt; recomputing" in done.stderr

@@ -110,7 +110,7 @@ def test_map_runs_resumes_and_rechecks(tmp_path):
     # The cells are the grid's: same store layout and meta (thread count, weights, full config).
     grid = fm.map_plan(evidence, backend=TinyBackend())
     stored = [c for c in grid.cells if grid.states[c].state == "done"]
-    assert len(stored) == 12 and {c.relpath.split("/")[2].split("-")[0] for c in stored} == set(fm.TABLE1_ATTACKS)
+    assert len(stored) == 12 and {c.attack.split("-")[0] for c in stored} == set(fm.TABLE1_ATTACKS)
     meta = grid.store.read(stored[0]).meta
     assert meta["torch_threads"] == 1 and meta["config"]["samples"] == fm.MAP_SAMPLES
     assert meta["config"]["attack"]["steps"] == 50 and "attacks" in meta["config"]["code"]

@@ -146,14 +146,12 @@ class CellExecutor:
 
     def execute(self, cell: Cell, config: dict[str, Any], config_hash: str) -> str:
         """Run one cell unless done: returns "done" (already there), "ran" or "busy" (locked)."""
-        if self.store.has(cell, config_hash):
-            return "done"
         lock = self.store.lock(cell)
         if not lock.try_acquire():
             return "busy"
         try:
             state = self.store.check(cell, config_hash, config)
-            if state.state == "done":  # finished by another runner meanwhile
+            if state.state == "done":  # finished already, or by another runner meanwhile
                 return "done"
             if state.state != "missing":
                 log.warning("%s: stored record is %s; recomputing (%s)", cell.label(), state.state, state.reason)

@@ -30,13 +30,8 @@ class Cell:
         """The parts (1, 2) whose tables use this cell."""
         return tuple(p for p, attacks in PARTS.items() if self.attack in attacks)
 
-    @property
-    def relpath(self) -> str:
-        """Path of the cell's record folder relative to the profile's result store."""
-        return f"{self.dataset}/{self.model}/{self.attack}/seed{self.seed}"
-
     def label(self) -> str:
-        """Short human-readable name for logs."""
+        """Short human-readable name for logs (the cell's folder in its store, relative to the root)."""
         return f"{self.dataset}/{self.model}/{self.attack}/seed{self.seed}"
 
 

@@ -55,12 +55,14 @@ class ConfigHasher:
     def config(self, cell: Cell) -> dict[str, Any]:
         """Everything that determines a cell's numbers (device and timing excepted)."""
         p = self.profile
-        if cell.attack not in self._attack:  # a registered attack, or a variant of one
-            attack, overrides = p.attack_spec(cell.attack)
+        # the profile's settings first, then what the backend makes of them
+        new_attack = p.attack_spec(cell.attack) if cell.attack not in self._attack else None  # registered or variant
+        new_training = p.training_kwargs(cell.model) if cell.model not in self._train else None
+        if new_attack is not None:
+            attack, overrides = new_attack
             self._attack[cell.attack] = (self.backend.attack_config(attack, overrides), self.backend.attack_code(attack))
-        if cell.model not in self._train:
-            self._train[cell.model] = self.backend.train_config(
-                cell.model, p.training_kwargs(cell.model), p.training_recipe)
+        if new_training is not None:
+            self._train[cell.model] = self.backend.train_config(cell.model, new_training, p.training_recipe)
         if self._code is None:
             self._code = {**self.backend.code_version(), "runner": RUNNER_VERSION}
         config = {

@@ -125,12 +125,13 @@ class ResultStore:
 
     # ---------------------------------------------------------------- paths and status
     def path(self, cell: Cell) -> Path:
-        """Folder of a cell's record."""
-        return self.root / cell.relpath
+        """Folder of a cell's record: ``<root>/<dataset>/<model>/<attack>/seed<seed>`` (the store's
+        layout, read back by :meth:`cells`)."""
+        return self.root / cell.dataset / cell.model / cell.attack / f"seed{cell.seed}"
 
     def lock(self, cell: Cell) -> FileLock:
         """The lock that a runner holds while computing ``cell``."""
-        return FileLock(self.root / ".locks" / (cell.relpath.replace("/", "__") + ".lock"))
+        return FileLock(self.root / ".locks" / f"{cell.dataset}__{cell.model}__{cell.attack}__seed{cell.seed}.lock")
 
     def check(self, cell: Cell, config_hash: str | None = None,
               config: dict[str, Any] | None = None) -> CellState:

@@ -164,7 +164,7 @@ def table(grid: Grid) -> pd.DataFrame:
 def per_sample_records(grid: Grid) -> dict[str, pd.DataFrame]:
     """Every finished cell's per-sample records, keyed by the cell's relative path."""
     store = grid.store
-    return {cell.relpath: store.read(cell).records for cell in store.cells() if store.has(cell)}
+    return {cell.label(): store.read(cell).records for cell in store.cells() if store.has(cell)}
 
 
 def markers(grid: Grid) -> dict[str, tuple[int, bytes]]:
