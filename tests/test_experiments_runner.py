@@ -76,8 +76,7 @@ def test_provenance_counts_the_cells_this_invocation_computed(tmp_path, profile)
 
     plan = plan_grid(profile, results_dir=tmp_path / "res", backend=FakeBackend())
     other = plan.pending[3]
-    CellExecutor(profile, plan.store, tmp_path / "runs", FakeBackend()).execute(
-        other, plan.configs[other], plan.hashes[other])
+    CellExecutor(profile, plan.store, tmp_path / "runs", FakeBackend()).execute(plan.tasks[other])
     backend = FakeBackend()
     assert run_plan(plan, runs_dir=tmp_path / "runs", progress=False, backend=backend) == len(plan.pending) - 1
     assert len(backend.attacked) == len(plan.pending) - 1
@@ -234,3 +233,35 @@ def test_plan_says_which_cells_run_and_why(tmp_path):
     table = changed.table()
     assert len(changed.pending) == len(table) and set(table["state"]) == {"stale"}
     assert table["reason"].str.contains("samples: 6 -> 5").all()
+
+
+class SettingsRecorder(FakeBackend):
+    """Records the attack settings and training keywords each cell ran with."""
+
+    def __init__(self):
+        super().__init__()
+        self.attack_settings, self.training_settings = [], []
+
+    def run_attack(self, net, x, y, attack, overrides, **kwargs):
+        self.attack_settings.append(dict(overrides))
+        return super().run_attack(net, x, y, attack, overrides, **kwargs)
+
+    def trained_model(self, dataset, model, overrides, **kwargs):
+        self.training_settings.append(dict(overrides))
+        return super().trained_model(dataset, model, overrides, **kwargs)
+
+
+def test_the_executor_runs_the_settings_its_plan_hashed(tmp_path, profile):
+    # The plan resolves each cell's settings once; an executor handed another profile object (here
+    # one whose steps and epochs differ) still runs the plan's, so a stored cell is what its hash says.
+    from aslo.experiments import plan_grid
+    from aslo.experiments.executor import CellExecutor
+
+    plan = plan_grid(profile, results_dir=tmp_path / "res", backend=FakeBackend())
+    cell = plan.pending[0]
+    other = profile.replace(attack={"steps": 99, "lr": 0.1}, training={"epochs": 7})
+    backend = SettingsRecorder()
+    assert CellExecutor(other, plan.store, tmp_path / "runs", backend).execute(plan.tasks[cell]) == "ran"
+    assert backend.attack_settings == [plan.tasks[cell].overrides] and backend.attack_settings[0]["steps"] == 3
+    assert backend.training_settings == [plan.tasks[cell].training_kwargs] and "epochs" not in backend.training_settings[0]
+    assert plan.store.read(cell).config_hash == plan.hashes[cell]

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from aslo.experiments.backend import Backend
-from aslo.experiments.executor import CellExecutor, progress_bar
+from aslo.experiments.executor import CellExecutor, CellTask, progress_bar
 from aslo.experiments.grid import Cell
 from aslo.experiments.profiles import Profile
 from aslo.experiments.store import ResultStore
@@ -20,8 +20,8 @@ from aslo.experiments.store import ResultStore
 _EXECUTORS: dict = {}
 
 
-def execute_cell_task(profile: Profile, cell: Cell, config: dict, config_hash: str,
-                      store_root: str, runs_dir: str, backend: Backend, poll: float = 1.0) -> str:
+def execute_cell_task(profile: Profile, task: CellTask, store_root: str, runs_dir: str, backend: Backend,
+                      poll: float = 1.0) -> str:
     """Dask task: compute one cell unless done; waits while another runner holds it."""
     key = (repr(profile), store_root, runs_dir, repr(type(backend)))
     executor = _EXECUTORS.get(key)
@@ -29,7 +29,7 @@ def execute_cell_task(profile: Profile, cell: Cell, config: dict, config_hash: s
         _EXECUTORS.clear()
         executor = _EXECUTORS[key] = CellExecutor(profile, ResultStore(store_root), Path(runs_dir), backend)
     while True:
-        state = executor.execute(cell, config, config_hash)
+        state = executor.execute(task)
         if state != "busy":
             return state
         time.sleep(poll)
@@ -56,8 +56,8 @@ def run_cells_dask(plan, cells: list[Cell], runs_dir: Path, backend: Backend, *,
     counts = {} if outcomes is None else outcomes
     try:
         futures = [
-            client.submit(execute_cell_task, profile, cell, plan.configs[cell], plan.hashes[cell],
-                          str(store.root.resolve()), str(Path(runs_dir).resolve()), backend,
+            client.submit(execute_cell_task, profile, plan.tasks[cell], str(store.root.resolve()),
+                          str(Path(runs_dir).resolve()), backend,
                           key=f"aslo-cell-{plan.hashes[cell]}-{cell.label()}", pure=False)
             for cell in cells
         ]

@@ -11,6 +11,7 @@ import functools
 import logging
 import platform
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,19 @@ def accuracy(record: dict[str, Any], split: str) -> float | None:
     return None if value is None else float(value)
 
 
+@dataclass(frozen=True, eq=False)
+class CellTask:
+    """One cell as its plan resolved it. The executor runs exactly these settings: the ones the
+    cell's configuration, and so its identity (``config_hash``), were computed from."""
+
+    cell: Cell
+    config: dict[str, Any]
+    config_hash: str
+    attack: str  # the registered attack (a profile's variant resolves to one, with overrides)
+    overrides: dict[str, Any]
+    training_kwargs: dict[str, Any]
+
+
 class TrainedModels:
     """The datasets and trained models of a profile, loaded once (the last one kept in memory).
 
@@ -115,8 +129,9 @@ class TrainedModels:
             self._dataset = (name, self.backend.load_dataset(name, self.profile.normalize))
         return self._dataset[1]
 
-    def model(self, dataset: str, model: str):
-        """(model in eval mode, JSON-safe training record) for one dataset and model."""
+    def model(self, dataset: str, model: str, training_kwargs: dict[str, Any] | None = None):
+        """(model in eval mode, JSON-safe training record) for one dataset and model, trained with
+        ``training_kwargs`` (None: the profile's for that model)."""
         key = (dataset, model)
         if self._model is None or self._model[0] != key:
             self._model = None
@@ -127,9 +142,10 @@ class TrainedModels:
                                                          device=p.device)
                 self._model = (key, net, record)
                 return net, record
+            kwargs = p.training_kwargs(model) if training_kwargs is None else training_kwargs
             with FileLock(self.runs_dir / ".locks" / f"{dataset}__{model}__seed{p.train_seed}.lock"):
                 net, record = self.backend.trained_model(
-                    data, model, p.training_kwargs(model), seed=p.train_seed, runs_dir=str(self.runs_dir),
+                    data, model, kwargs, seed=p.train_seed, runs_dir=str(self.runs_dir),
                     device=p.device, progress=self.progress, recipe=p.training_recipe)
             self._model = (key, net, record)
         return self._model[1], self._model[2]
@@ -144,31 +160,32 @@ class CellExecutor:
         self.models = TrainedModels(profile, runs_dir, backend, progress, shipped_only)
         self.backend, self.progress = self.models.backend, progress
 
-    def execute(self, cell: Cell, config: dict[str, Any], config_hash: str) -> str:
+    def execute(self, task: CellTask) -> str:
         """Run one cell unless done: returns "done" (already there), "ran" or "busy" (locked)."""
+        cell = task.cell
         lock = self.store.lock(cell)
         if not lock.try_acquire():
             return "busy"
         try:
-            state = self.store.check(cell, config_hash, config)
+            state = self.store.check(cell, task.config_hash, task.config)
             if state.state == "done":  # finished already, or by another runner meanwhile
                 return "done"
             if state.state != "missing":
                 log.warning("%s: stored record is %s; recomputing (%s)", cell.label(), state.state, state.reason)
-            self.compute(cell, config, config_hash)
+            self.compute(task)
             return "ran"
         finally:
             lock.release()
 
-    def compute(self, cell: Cell, config: dict[str, Any], config_hash: str) -> None:
+    def compute(self, task: CellTask) -> None:
         """Attack the cell's seeded test subset and store the summary, records and meta."""
-        self.store.write(cell, *self.attack(cell, config, config_hash))
+        self.store.write(task.cell, *self.attack(task))
 
-    def attack(self, cell: Cell, config: dict[str, Any], config_hash: str) -> tuple[dict, pd.DataFrame, dict, bytes | None]:
+    def attack(self, task: CellTask) -> tuple[dict, pd.DataFrame, dict, bytes | None]:
         """Attack the cell's seeded test subset; return (summary, records, meta, examples) unwritten."""
-        p = self.profile
+        p, cell = self.profile, task.cell
         data = self.models.dataset(cell.dataset)
-        net, model_record = self.models.model(cell.dataset, cell.model)
+        net, model_record = self.models.model(cell.dataset, cell.model, task.training_kwargs)
         if p.series == "correct":  # the L0 literature's protocol: only series the model gets right
             predictions = self.backend.predict(net, data.x_test, p.device)
             idx = correct_subset(predictions, np.asarray(data.y_test), p.samples, p.sample_seed)
@@ -180,9 +197,8 @@ class CellExecutor:
         observed = {} if lengths is None else {"lengths": take(lengths, idx)}
         started = time.time()
         t0 = time.perf_counter()
-        attack, overrides = p.attack_spec(cell.attack)  # a registered attack, or a variant of one
         summary, records, *delta = self.backend.run_attack(  # delta: absent from stand-in backends
-            net, x, y, attack, overrides, seed=cell.seed,
+            net, x, y, task.attack, task.overrides, seed=cell.seed,
             device=p.device, distance=p.distance, batch_size=p.batch_size or None,
             progress=self.progress, **observed)
         wall = time.perf_counter() - t0
@@ -193,8 +209,8 @@ class CellExecutor:
         meta = {
             "cell": {"profile": cell.profile, "dataset": cell.dataset, "model": cell.model,
                      "attack": cell.attack, "seed": cell.seed},
-            "config": config,
-            "config_hash": config_hash,
+            "config": task.config,
+            "config_hash": task.config_hash,
             "profile_source": p.source,
             "device": str(p.device),
             "started": started,

@@ -106,9 +106,8 @@ def recheck_cells(plan, models_dir, *, n: int = 3, seed: int = 0, tolerance: Rec
     for cell in tqdm([pool[i] for i in pick], desc="recheck", disable=not progress):
         stored = plan.store.read(cell)
         with torch_threads(stored.meta.get("torch_threads")):
-            summary, records, _, _ = executor.attack(cell, plan.configs[cell], plan.hashes[cell])
-        attack, _ = plan.profile.attack_spec(cell.attack)
-        row = dict(dataset=cell.dataset, model=cell.model, attack=attack, cell=cell.attack,
+            summary, records, _, _ = executor.attack(plan.tasks[cell])
+        row = dict(dataset=cell.dataset, model=cell.model, attack=plan.tasks[cell].attack, cell=cell.attack,
                    current_identity=stored.config_hash == plan.hashes[cell],
                    **compare_records(stored.records, records, tolerance))
         for metric in RECHECK_METRICS:

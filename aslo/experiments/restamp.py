@@ -107,7 +107,7 @@ def restamp_verified(plan, models_dir, *, per_attack: int = 2, seed: int = 0, ba
     rng = np.random.default_rng(seed)
     by_attack: dict[str, list] = {}
     for cell in candidates:  # by the registered attack (a map reading is an attack with overrides)
-        by_attack.setdefault(plan.profile.attack_spec(cell.attack)[0], []).append(cell)
+        by_attack.setdefault(plan.tasks[cell].attack, []).append(cell)
     sample = [group[i] for group in by_attack.values()
               for i in sorted(rng.choice(len(group), size=min(per_attack, len(group)), replace=False))]
     executor = CellExecutor(plan.profile, plan.store, Path(models_dir), backend or Backend())
@@ -117,7 +117,7 @@ def restamp_verified(plan, models_dir, *, per_attack: int = 2, seed: int = 0, ba
             print(f"recomputing {cell.label()}", flush=True)
         stored = plan.store.read(cell)
         with torch_threads(stored.meta.get("torch_threads")):
-            _, records, meta, _ = executor.attack(cell, plan.configs[cell], plan.hashes[cell])
+            _, records, meta, _ = executor.attack(plan.tasks[cell])
         same_weights = meta.get("model", {}).get("weights_sha256") == stored.meta.get("model", {}).get("weights_sha256")
         identical = same_weights and compare_records(stored.records, records)["identical"]
         rows.append(dict(dataset=cell.dataset, model=cell.model, attack=cell.attack, identical=identical))

@@ -15,7 +15,7 @@ import pandas as pd
 
 from aslo.experiments.backend import Backend, canonical_hash
 from aslo.environment import invocation_record
-from aslo.experiments.executor import CellExecutor, progress_bar, torch_threads
+from aslo.experiments.executor import CellExecutor, CellTask, progress_bar, torch_threads
 from aslo.experiments.grid import Cell, grid_cells
 from aslo.experiments.profiles import Profile, as_profile
 from aslo.experiments.store import CellState, ResultStore
@@ -48,7 +48,9 @@ class ConfigHasher:
 
     def __init__(self, profile: Profile, backend: Backend):
         self.profile, self.backend = profile, backend
-        self._attack: dict[str, dict] = {}
+        self._spec: dict[str, tuple[str, dict]] = {}  # the profile's settings, per attack and model
+        self._training_kwargs: dict[str, dict] = {}
+        self._attack: dict[str, tuple[dict, dict]] = {}  # what the backend makes of them
         self._train: dict[str, dict] = {}
         self._code: dict | None = None
 
@@ -56,13 +58,16 @@ class ConfigHasher:
         """Everything that determines a cell's numbers (device and timing excepted)."""
         p = self.profile
         # the profile's settings first, then what the backend makes of them
-        new_attack = p.attack_spec(cell.attack) if cell.attack not in self._attack else None  # registered or variant
-        new_training = p.training_kwargs(cell.model) if cell.model not in self._train else None
-        if new_attack is not None:
-            attack, overrides = new_attack
+        if cell.attack not in self._spec:  # a registered attack, or a variant of one
+            self._spec[cell.attack] = p.attack_spec(cell.attack)
+        if cell.model not in self._training_kwargs:
+            self._training_kwargs[cell.model] = p.training_kwargs(cell.model)
+        if cell.attack not in self._attack:
+            attack, overrides = self._spec[cell.attack]
             self._attack[cell.attack] = (self.backend.attack_config(attack, overrides), self.backend.attack_code(attack))
-        if new_training is not None:
-            self._train[cell.model] = self.backend.train_config(cell.model, new_training, p.training_recipe)
+        if cell.model not in self._train:
+            self._train[cell.model] = self.backend.train_config(cell.model, self._training_kwargs[cell.model],
+                                                                p.training_recipe)
         if self._code is None:
             self._code = {**self.backend.code_version(), "runner": RUNNER_VERSION}
         config = {
@@ -85,6 +90,12 @@ class ConfigHasher:
         """Short stable hash of :meth:`config`."""
         return canonical_hash(self.config(cell))
 
+    def task(self, cell: Cell) -> CellTask:
+        """The cell with its configuration, hash and the resolved settings the executor runs."""
+        config = self.config(cell)
+        attack, overrides = self._spec[cell.attack]
+        return CellTask(cell, config, canonical_hash(config), attack, overrides, self._training_kwargs[cell.model])
+
 
 @dataclass
 class GridPlan:
@@ -96,6 +107,7 @@ class GridPlan:
     configs: dict[Cell, dict[str, Any]]
     hashes: dict[Cell, str]
     states: dict[Cell, CellState]
+    tasks: dict[Cell, CellTask]  # what the executor runs: exactly the settings hashed above
 
     @property
     def pending(self) -> list[Cell]:
@@ -131,10 +143,11 @@ def plan_cells(profile: Profile, cells: Iterable[Cell], store: ResultStore, *,
         if cell.profile != profile.name:
             raise ValueError(f"cell {cell.label()} belongs to profile {cell.profile!r}, not {profile.name!r}")
     hasher = ConfigHasher(profile, backend or Backend())
-    configs = {c: hasher.config(c) for c in cells}
-    hashes = {c: canonical_hash(cfg) for c, cfg in configs.items()}
+    tasks = {c: hasher.task(c) for c in cells}
+    configs = {c: t.config for c, t in tasks.items()}
+    hashes = {c: t.config_hash for c, t in tasks.items()}
     states = {c: store.check(c, hashes[c], configs[c]) for c in cells}
-    return GridPlan(profile, store, cells, configs, hashes, states)
+    return GridPlan(profile, store, cells, configs, hashes, states, tasks)
 
 
 def run_grid(
@@ -241,12 +254,12 @@ def run_cells_serially(plan: GridPlan, pending: list[Cell], executor: CellExecut
     with progress_bar(len(pending), progress, f"{plan.profile.name} cells") as bar:
         for cell in pending:
             bar.set_postfix_str(cell.label(), refresh=True)
-            if not finished(executor.execute(cell, plan.configs[cell], plan.hashes[cell])):
+            if not finished(executor.execute(plan.tasks[cell])):
                 busy.append(cell)
         # Cells another runner is computing: wait for them (or take over if it died).
         while busy:
             busy = [cell for cell in busy
-                    if not finished(executor.execute(cell, plan.configs[cell], plan.hashes[cell]))]
+                    if not finished(executor.execute(plan.tasks[cell]))]
             if busy:
                 bar.set_postfix_str(f"waiting for {len(busy)} cells held by another runner")
                 time.sleep(wait_poll)
@@ -280,12 +293,11 @@ def load_cell_examples(profile, dataset: str, model: str, attack: str, seed: int
     backend = backend or Backend()
     cell = Cell(prof.name, dataset, model, attack, int(seed))
     store = store_for(prof, results_dir)
-    hasher = ConfigHasher(prof, backend)
-    if compute and not store.has(cell, hasher.hash(cell)):
-        executor = CellExecutor(prof, store, Path(runs_dir or default_runs_dir()), backend)
-        executor.execute(cell, hasher.config(cell), hasher.hash(cell))
-    record = store.read(cell, hasher.hash(cell))
-    blob = store.read_examples(cell, hasher.hash(cell))
+    task = ConfigHasher(prof, backend).task(cell)
+    if compute and not store.has(cell, task.config_hash):
+        CellExecutor(prof, store, Path(runs_dir or default_runs_dir()), backend).execute(task)
+    record = store.read(cell, task.config_hash)
+    blob = store.read_examples(cell, task.config_hash)
     examples = decode_examples(blob, source=str(store.path(cell) / EXAMPLES_FILE))
     data = backend.load_dataset(dataset, prof.normalize)
     return dataclasses.replace(examples.rebuild(data.x_test), records=record.records)
