@@ -36,6 +36,13 @@ def test_goal_table_counts_each_part_per_cell():
     assert not goal.loc["D1", "l0_ok"]  # ours 5 against 2
     text = bm.goal_sentence(bm.goal_table(_table()))
     assert "median L0 no larger on 5 (83%; the goal asks for 90%)" in text and "every part met on 1" in text
+    assert text.endswith("None of these datasets was used to develop the attack.")
+    # cells of the development datasets are counted apart
+    renamed = _table().replace({"dataset": {"D1": bm.DEVELOPMENT_DATASETS[0]}})
+    text = bm.goal_sentence(bm.goal_table(renamed))
+    assert "On the 5 cells of datasets not used to develop it" in text
+    held_out = text.split("not used to develop it")[1]
+    assert "median L0 no larger on 5 (100%" in held_out  # D1, where ours lost, is a development cell now
 
 
 def test_incomplete_cells_are_left_out():

@@ -26,6 +26,9 @@ GOAL_SHARE = 0.9
 GOAL_COLUMNS = {"dataset": "dataset", "model": "model", "median_l0_ours": "our median L0", "best_peer": "best peer",
                 "best_peer_median_l0": "its median L0", "asr_ours": "our ASR", "best_peer_asr": "its ASR",
                 "pass_ratio": "passes / cheapest peer's", "goal_met": "goal met"}
+#: The datasets our attack's settings were developed or checked on (``aslo.peers.l0``'s comments on
+#: its settings, ``benchmarks/results/l0_options_dev.md``); the goal is also counted on the others.
+DEVELOPMENT_DATASETS = ("ItalyPowerDemand", "TwoLeadECG", "ECG200", "GunPoint", "ArrowHead", "CBF")
 #: Nemenyi's critical values q_0.05 for k = 2..10 attacks (studentized range / sqrt 2; Demsar 2006).
 NEMENYI_Q05 = {2: 1.960, 3: 2.343, 4: 2.569, 5: 2.728, 6: 2.850, 7: 2.949, 8: 3.031, 9: 3.102, 10: 3.164}
 
@@ -82,19 +85,29 @@ def goal_table(table: pd.DataFrame, ours: str = OURS) -> pd.DataFrame:
     return out
 
 
-def goal_sentence(goal: pd.DataFrame, ours: str = OURS) -> str:
-    """Each part of the goal and on how many cells it is met, in one generated sentence."""
-    n = len(goal)
-    if n == 0:
-        return "No complete benchmark cell yet."
+def goal_parts(goal: pd.DataFrame) -> str:
+    """On how many of ``goal``'s cells each part of the goal is met, in words."""
     room = goal[goal["best_exceeds_1"]]
-    share = goal["l0_ok"].mean()
-    return (f"{ours} against the best peer in each of {n} (dataset, model) cells: median L0 no larger on "
-            f"{int(goal['l0_ok'].sum())} ({share:.0%}; the goal asks for {GOAL_SHARE:.0%}), smaller on "
-            f"{int(room['l0_smaller'].sum())} of the {len(room)} cells where the best peer's median exceeds 1, "
-            f"ASR no lower on {int(goal['asr_ok'].sum())}, passes within {PASS_FACTOR}x of the cheapest peer that "
-            f"reaches the best peer's L0 on {int(goal['passes_ok'].sum())} (median ratio {goal['pass_ratio'].median():.2f}); "
-            f"every part met on {int(goal['goal_met'].sum())}.")
+    return (f"median L0 no larger on {int(goal['l0_ok'].sum())} ({goal['l0_ok'].mean():.0%}; the goal asks for "
+            f"{GOAL_SHARE:.0%}), smaller on {int(room['l0_smaller'].sum())} of the {len(room)} cells where the best "
+            f"peer's median exceeds 1, ASR no lower on {int(goal['asr_ok'].sum())}, passes within {PASS_FACTOR}x of "
+            f"the cheapest peer that reaches the best peer's L0 on {int(goal['passes_ok'].sum())} (median ratio "
+            f"{goal['pass_ratio'].median():.2f}); every part met on {int(goal['goal_met'].sum())}")
+
+
+def goal_sentence(goal: pd.DataFrame, ours: str = OURS) -> str:
+    """Each part of the goal and on how many cells it is met, over all cells and then over the
+    cells of datasets our attack was not developed on (:data:`DEVELOPMENT_DATASETS`)."""
+    if len(goal) == 0:
+        return "No complete benchmark cell yet."
+    text = f"{ours} against the best peer in each of {len(goal)} (dataset, model) cells: {goal_parts(goal)}."
+    held_out = goal[~goal["dataset"].isin(DEVELOPMENT_DATASETS)]
+    if len(held_out) == len(goal):
+        return text + " None of these datasets was used to develop the attack."
+    if len(held_out) == 0:
+        return text + " All of these datasets were used to develop the attack."
+    return (text + f" On the {len(held_out)} cells of datasets not used to develop it (development: "
+            f"{', '.join(DEVELOPMENT_DATASETS)}): {goal_parts(held_out)}.")
 
 
 def win_tie_loss(table: pd.DataFrame, ours: str = OURS, score: str = SCORE) -> pd.DataFrame:
