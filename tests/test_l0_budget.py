@@ -155,6 +155,33 @@ def test_the_probe_leaves_series_no_single_component_fools_to_the_loop():
     assert (~single).any() and torch.equal(probed["delta"][~single], plain["delta"][~single])
 
 
+class TwoNeeded(torch.nn.Module):
+    """Class 1 wins where x[2] + x[5] > 1.5: in a box of half-width 1 no single component fools, two do."""
+
+    def forward(self, x):
+        score = x[:, 0, 2] + x[:, 0, 5]
+        return torch.stack([torch.full_like(score, 1.5), score], dim=1)
+
+
+def test_a_greedy_probe_settles_a_two_component_success_and_skips_the_loop():
+    model = CountingModel(TwoNeeded())
+    x = torch.zeros(4, 1, 10)
+    clean = model(x).argmax(dim=1)
+    kw = dict(steps=40, eps=1.0, alpha=1.0, search="none", probe_candidates=3, probe_rounds=2)
+    model.sizes.clear()
+    out = asl0_budget_attack(model, x, clean, torch.zeros_like(x), probe_settles=2, **kw)
+    assert (model.inner(x + out["delta"]).argmax(dim=1) != clean).all()
+    assert (l0_count(out["delta"]) == 2).all() and (out["delta"][:, 0, [2, 5]] == 1.0).all()
+    assert (out["first_success_step"] == 0).all()
+    # two rounds (a gradient forward of 4, the 4 x 3 candidates), the final classification: no loop
+    assert model.sizes == [4, 12, 4, 12, 4]
+    # settling only single components (the default), the loop looks for a sparser success
+    model.sizes.clear()
+    looped = asl0_budget_attack(model, x, clean, torch.zeros_like(x), **kw)
+    assert len(model.sizes) > 5 and (l0_count(looped["delta"]) == 2).all()
+    assert (model.inner(x + looped["delta"]).argmax(dim=1) != clean).all()
+
+
 def test_patience_stops_a_success_that_no_longer_gets_sparser():
     model = CountingModel(PerSeries(Linear(length=BATCH_EXACT_LENGTH)))
     x = series(8, BATCH_EXACT_LENGTH, scale=1.0)
@@ -187,7 +214,8 @@ def test_every_setting_of_the_attack_function_is_a_config_field():
                                  dict(reg_direction_weight=float("nan")), dict(search_exhaustive="no"),
                                  dict(search="beam"), dict(loss="ce_targeted"), dict(regulariser="l1"), dict(return_iterate="last"),
                                  dict(step="adam"), dict(clip_min=1.0, clip_max=0.0),
-                                 dict(probe_candidates=-1), dict(patience=2.5)])
+                                 dict(probe_candidates=-1), dict(patience=2.5), dict(probe_rounds=0),
+                                 dict(probe_settles=3, probe_rounds=2)])
 def test_bad_budget_settings_are_rejected_naming_the_field(bad):
     with pytest.raises(ValueError, match=next(iter(bad)).split("_")[0]):
         get_attack_config("AS_CW_BUDGET", **bad)

@@ -26,8 +26,12 @@ Two options spend fewer passes, both off by default (the registered attack does 
 ``probe_candidates`` > 0 first tries single components from the clean input, one grow round of
 the search (:func:`aslo.attacks.l0_search.grow`: one gradient, then that many single-component
 candidates at the box's bound, evaluated in one batched forward); a sample that one of them fools
-has the sparsest possible success and skips the loop. ``patience`` > 0 stops a sample whose
-sparsest success has not become sparser for that many steps (its search still runs).
+has the sparsest possible success and skips the loop. With ``probe_rounds`` > 1 the probe goes on
+greedily, one component per round (VFGA's way); a sample it fools with at most ``probe_settles``
+components skips the loop too (above 1 a heuristic: the loop would look for a sparser success
+that the probe's first rounds did not find), a sample it fools with more enters the loop with that
+success as its sparsest. ``patience`` > 0 stops a sample whose sparsest success has not become
+sparser for that many steps (its search still runs).
 
 Success is one predicate throughout, :func:`aslo.attacks.losses.is_adversarial` (another class
 scores strictly above the clean prediction), and the search only accepts candidates it holds
@@ -76,6 +80,8 @@ class BudgetAttackConfig(BoxSearchConfig):
     BoxSearchConfig; here the search is on by default and stops when its shortlist finds no
     removal (``search_exhaustive=False``). ``probe_candidates=0`` and ``patience=0``: the
     single-component probe and the early stop of the module docstring, off.
+    ``probe_rounds=1`` and ``probe_settles=1``: the probe's greedy rounds and the largest L0 of a
+    probe success that skips the loop (1: only where nothing is sparser).
     ``search_exchange=0``: the search's exchange phase (two components out, one in, among that
     many least important ones; :func:`aslo.attacks.l0_search.greedy_l0_search`), off.
     """
@@ -86,6 +92,8 @@ class BudgetAttackConfig(BoxSearchConfig):
     budget_rate: float = 0.05
     budget_final_ratio: float = 0.02
     probe_candidates: int = 0
+    probe_rounds: int = 1
+    probe_settles: int = 1
     patience: int = 0
     search: str = "greedy"
     search_exhaustive: bool = False
@@ -107,13 +115,21 @@ class BudgetAttackConfig(BoxSearchConfig):
             value = getattr(self, field)
             if not integer(value) or value < 0:
                 raise ValueError(f"{field} must be an integer >= 0 (0: off), got {value!r}")
+        for field in ("probe_rounds", "probe_settles"):
+            value = getattr(self, field)
+            if not integer(value) or value < 1:
+                raise ValueError(f"{field} must be an integer >= 1, got {value!r}")
+        if self.probe_settles > self.probe_rounds:
+            raise ValueError(f"probe_settles ({self.probe_settles}) cannot exceed probe_rounds ({self.probe_rounds}): "
+                             "the probe never finds a success with more components than rounds")
 
     def keywords(self) -> dict:
         """The keyword arguments of :func:`asl0_budget_attack` this configuration sets."""
         names = ("steps", "eps", "alpha", "step_final_ratio", "kappa", "cw_c", "reg_direction_weight",
                  "sigma0", "eta_d", "eta_i", "sigma_min", "sigma_max", "improvement", "j_star", "budget_rate",
-                 "budget_final_ratio", "probe_candidates", "patience", "clip_min", "clip_max", "search",
-                 "search_candidates", "search_rounds", "search_shortlist", "search_exhaustive", "search_exchange")
+                 "budget_final_ratio", "probe_candidates", "probe_rounds", "probe_settles", "patience", "clip_min",
+                 "clip_max", "search", "search_candidates", "search_rounds", "search_shortlist", "search_exhaustive",
+                 "search_exchange")
         return {"reg_coef": self.effective_reg_coef, **{name: getattr(self, name) for name in names}}
 
 
@@ -156,7 +172,8 @@ def asl0_budget_attack(model, x: torch.Tensor, clean_pred: torch.Tensor, delta0:
                        reg_direction_weight: float = 0.1, sigma0: float = 0.01, eta_d: float = 0.9,
                        eta_i: float = 1.1, sigma_min: float = 1e-6, sigma_max: float = 1.0,
                        improvement: str = "either", j_star: str = "running_best", budget_rate: float = 0.05,
-                       budget_final_ratio: float = 0.02, probe_candidates: int = 0, patience: int = 0,
+                       budget_final_ratio: float = 0.02, probe_candidates: int = 0, probe_rounds: int = 1,
+                       probe_settles: int = 1, patience: int = 0,
                        clip_min: float | None = None, clip_max: float | None = None,
                        search: str = "greedy", search_candidates: int = 4,
                        search_rounds: int = 10, search_shortlist: int = 2, search_exhaustive: bool = False,
@@ -165,7 +182,8 @@ def asl0_budget_attack(model, x: torch.Tensor, clean_pred: torch.Tensor, delta0:
     """Attack one batch ``x`` (B, C, L) whose clean predictions are ``clean_pred``, from ``delta0``.
 
     ``observed`` (bool (B, 1, L) or None: every step observed): the perturbation stays zero off it.
-    ``probe_candidates`` and ``patience`` (0: off): see the module docstring.
+    ``probe_candidates`` (0: off), ``probe_rounds``, ``probe_settles`` and ``patience`` (0: off): see
+    the module docstring.
     ``on_step`` is called after every step (progress). Returns, per sample: ``delta`` (exactly zero
     off its support), ``adv_pred``, ``first_success_step`` (-1: never), ``final_sigma`` and
     ``extra`` = ``{"best_l0": L0 of the returned delta, NaN where it does not fool}``, as
@@ -191,19 +209,21 @@ def asl0_budget_attack(model, x: torch.Tensor, clean_pred: torch.Tensor, delta0:
     best_l0, best_l2, best_delta = inf.clone(), inf.clone(), delta.detach().clone()
     first_success = torch.full((batch,), -1, dtype=torch.int64, device=x.device)
     last_sparser = torch.zeros_like(first_success)  # the step at which the sparsest success last fell
+    settled = torch.zeros_like(first_success, dtype=torch.bool)  # probe successes the loop leaves alone
 
-    if probe_candidates > 0:  # one component from the clean input: where it fools, nothing is sparser
+    if probe_candidates > 0:  # components from the clean input, one per round, greedily
         not_yet = torch.zeros_like(first_success, dtype=torch.bool)
-        single, _, fooled = grow(model, x, torch.zeros_like(x), clean_pred, lower=lower, upper=upper,
-                                 observed=observed, candidates=probe_candidates, rounds=1, cost=SearchCost(),
-                                 current=inf.clone(), adversarial=not_yet)
-        best_delta = torch.where(batch_view(fooled), single, best_delta)
-        best_l0 = torch.where(fooled, l0_count(single), best_l0)
-        best_l2 = torch.where(fooled, single.flatten(1).square().sum(dim=1), best_l2)
+        probed, _, fooled = grow(model, x, torch.zeros_like(x), clean_pred, lower=lower, upper=upper,
+                                 observed=observed, candidates=probe_candidates, rounds=probe_rounds,
+                                 cost=SearchCost(), current=inf.clone(), adversarial=not_yet)
+        best_delta = torch.where(batch_view(fooled), probed, best_delta)
+        best_l0 = torch.where(fooled, l0_count(probed), best_l0)
+        best_l2 = torch.where(fooled, probed.flatten(1).square().sum(dim=1), best_l2)
         first_success = torch.where(fooled, 0, first_success)
+        settled = fooled & (best_l0 <= probe_settles)
 
     for t in range(steps):
-        finished = best_l0 <= 1  # nothing is sparser than one component
+        finished = (best_l0 <= 1) | settled  # nothing is sparser than one component
         if patience > 0:  # a success that has not become sparser for `patience` steps is final
             finished |= best_l0.isfinite() & (t - last_sparser >= patience)
         if bool(finished.all()):
