@@ -48,6 +48,12 @@ def complete_cells(table: pd.DataFrame) -> pd.DataFrame:
     return table[held.astype(bool)]
 
 
+def has_comparison(table: pd.DataFrame, ours: str = OURS) -> bool:
+    """Whether some (dataset, model) cell of ``table`` holds ``ours`` and a peer (else nothing compares)."""
+    complete = complete_cells(table)
+    return ours in set(complete["attack"]) and bool(peers_of(complete, ours))
+
+
 def goal_table(table: pd.DataFrame, ours: str = OURS) -> pd.DataFrame:
     """Issue 22's goal per (dataset, model) cell, from summaries with ``asr``, ``median_l0``,
     ``forwards_per_series`` and ``backwards_per_series``.
@@ -59,10 +65,10 @@ def goal_table(table: pd.DataFrame, ours: str = OURS) -> pd.DataFrame:
     cheapest peer that reaches the best peer's median L0, ``pass_ratio`` and ``passes_ok`` (at most
     :data:`PASS_FACTOR`); ``goal_met`` (L0, ASR and passes).
     """
+    if not has_comparison(table, ours):
+        raise ValueError(f"the table needs a cell with rows of {ours} and of at least one peer")
     table = complete_cells(table)
     peers = peers_of(table, ours)
-    if ours not in set(table["attack"]) or not peers:
-        raise ValueError(f"the table needs rows of {ours} and of at least one peer")
     rows = []
     for (dataset, model), cell in table.groupby(["dataset", "model"], sort=False):
         cell = cell.set_index("attack")
