@@ -129,12 +129,14 @@ def machine_record(device: str | None = None) -> dict:
     return record if device is None else {**record, "device": str(device)}
 
 
-def invocation_record(command: str | None, started: float, wall_seconds: float, **facts) -> dict:
-    """Provenance of one invocation: command (default: this process's argv), commit, UTC start
+def invocation_record(command: str | None, started: float, wall_seconds: float, *, commit: str | None = None,
+                      **facts) -> dict:
+    """Provenance of one invocation: command (default: this process's argv), commit (pass the one
+    read when the invocation started: a long run outlives later commits; default: now), UTC start
     date, machine (:func:`machine_record`), wall time, then ``facts``."""
     import datetime
 
-    return {"command": command or " ".join(sys.argv), "commit": git_commit(REPOSITORY_ROOT),
+    return {"command": command or " ".join(sys.argv), "commit": commit or git_commit(REPOSITORY_ROOT),
             "date": datetime.datetime.fromtimestamp(started, datetime.timezone.utc).isoformat(timespec="seconds"),
             "machine": machine_record(facts.pop("device", None)), "wall_seconds": round(float(wall_seconds), 1),
             **facts}

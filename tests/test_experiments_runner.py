@@ -265,3 +265,23 @@ def test_the_executor_runs_the_settings_its_plan_hashed(tmp_path, profile):
     assert backend.attack_settings == [plan.tasks[cell].overrides] and backend.attack_settings[0]["steps"] == 3
     assert backend.training_settings == [plan.tasks[cell].training_kwargs] and "epochs" not in backend.training_settings[0]
     assert plan.store.read(cell).config_hash == plan.hashes[cell]
+
+
+def test_provenance_names_the_commit_a_run_started_from(tmp_path, profile, monkeypatch):
+    # A run of hours outlives the commits made meanwhile; it ran the code it imported at its start.
+    import aslo.environment
+    import aslo.experiments.runner
+
+    head = {"now": "commit-at-start"}
+    for module in (aslo.environment, aslo.experiments.runner):
+        monkeypatch.setattr(module, "git_commit", lambda root=None: head["now"])
+
+    class CommitsMeanwhile(FakeBackend):
+        def run_attack(self, *args, **kwargs):
+            head["now"] = "commit-made-during-the-run"
+            return super().run_attack(*args, **kwargs)
+
+    run_grid(profile, results_dir=tmp_path / "res", runs_dir=tmp_path / "runs", progress=False,
+             backend=CommitsMeanwhile())
+    assert head["now"] == "commit-made-during-the-run"
+    assert [r["commit"] for r in ResultStore(tmp_path / "res" / profile.name).provenance()] == ["commit-at-start"]

@@ -14,7 +14,7 @@ from typing import Any, Iterable
 import pandas as pd
 
 from aslo.experiments.backend import Backend, canonical_hash
-from aslo.environment import invocation_record
+from aslo.environment import REPOSITORY_ROOT, git_commit, invocation_record
 from aslo.experiments.executor import CellExecutor, CellTask, progress_bar, torch_threads
 from aslo.experiments.grid import Cell, grid_cells
 from aslo.experiments.profiles import Profile, as_profile
@@ -215,7 +215,7 @@ def run_plan(plan: GridPlan, *, runs_dir: str | os.PathLike | None = None, progr
         print(message, file=sys.stderr, flush=True)
     if not pending:
         return 0
-    started, t0 = time.time(), time.perf_counter()
+    started, t0, commit = time.time(), time.perf_counter(), git_commit(REPOSITORY_ROOT)  # the code this run imported
     outcomes: dict[str, int] = {}  # filled as cells finish, so an interrupted run still knows its count
     try:
         if workers or scheduler:
@@ -230,7 +230,7 @@ def run_plan(plan: GridPlan, *, runs_dir: str | os.PathLike | None = None, progr
     finally:  # an interrupted run still records what it computed
         ran = outcomes.get("ran", 0)  # by this invocation: cells other runners finished meanwhile are theirs
         plan.store.append_provenance(invocation_record(
-            command, started, time.perf_counter() - t0, device=prof.device, cells_ran=ran,
+            command, started, time.perf_counter() - t0, commit=commit, device=prof.device, cells_ran=ran,
             cells_already_stored=len(plan.cells) - len(pending), cells_planned=len(plan.cells),
             workers=workers, threads=threads, **provenance))
     return ran
