@@ -62,15 +62,19 @@ class L0Attack:
 BUDGET_STEP_FRACTION = 0.25
 
 #: AS_CW_BUDGET's pass-saving options in the benchmark (off in the registered attack; see
-#: :mod:`aslo.attacks.budget`): a single-component probe of 10 candidates before the loop, a
-#: success final after 50 steps without getting sparser, and the search's exchange phase among
-#: the 4 least important components. Developed with ``benchmarks/l0_options.py`` on GunPoint x
+#: :mod:`aslo.attacks.budget`): a greedy probe of 10 candidates per round before the loop, a
+#: success final after a number of steps without getting sparser, and the search's exchange phase
+#: among the 4 least important components. Developed with ``benchmarks/l0_options.py`` on GunPoint x
 #: {MACNN, Inception}, ArrowHead x {Inception, MACNN}, ECG200 x ResNet18 and TwoLeadECG x LSTM-FCN
 #: (10 correct series, 200 steps; ``benchmarks/results/l0_options_dev.md``): median L0 1 / 1.5 /
 #: 5.5 / 4.5 / 2 / 1 without them, 1 / 1 / 5.5 / 4.5 / 2 / 1 with them, at 0.16-0.75 times the
 #: passes (exchange alone: GunPoint x Inception 1.5 -> 1; patience alone: 0.3-0.6 times the passes,
-#: the same medians).
-BUDGET_PASS_OPTIONS = {"probe_candidates": 10, "patience": 50, "search_exchange": 4}
+#: the same medians). Second round (``benchmarks/results/l0_options_probe_rounds.md``, the same
+#: cells): the probe greedy over two rounds, a two-component probe success final, and patience 25
+#: instead of 50: medians 1 / 1 / 5.5 / 4 / 2 / 1 (ArrowHead x MACNN 4.5 -> 4) at 0.78-0.91 times
+#: the first round's passes.
+BUDGET_PASS_OPTIONS = {"probe_candidates": 10, "probe_rounds": 2, "probe_settles": 2, "patience": 25,
+                       "search_exchange": 4}
 
 
 def _budget_settings(box: UnitBox, steps: int) -> dict[str, Any]:
