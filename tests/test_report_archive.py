@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from aslo.report.archive import dataset_shares, effects_figure, per_dataset_claims, regulariser_acts
+from aslo.report.archive import (dataset_shares, effects_figure, per_dataset_claims, per_dataset_verdicts,
+                                 regulariser_acts, verdict_counts)
 from aslo.report.claims import CLAIMS
 
 ATTACKS = ("AS_CW", "CW_L1", "CW_L2", "CW", "GM_PGD", "GM_PGD_L2", "AS_GM_PGD")
@@ -47,3 +48,30 @@ def test_effects_figure_colours_each_dataset():
     first = fig.axes[0].images[0].get_array()
     assert np.array_equal(np.asarray(first), np.array([[2.0, 2.0], [0.0, 0.0]]))  # Acts: acts; Inert: does not
     assert len(fig.axes) == 1 + len(CLAIMS) and fig.get_size_inches()[0] <= 7.0
+
+
+def _records():
+    """Per-series records: on 'Acts' AS_CW succeeds closer with many exact zeros, on 'Inert' every
+    attack returns the same series."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for dataset in ("Acts", "Inert"):
+        level = rng.uniform(0.5, 1.5, 30)
+        for attack in ATTACKS:
+            sparse = dataset == "Acts" and attack.startswith("AS_")
+            for i in range(30):
+                rows.append(dict(dataset=dataset, model="inception", attack=attack, test_index=i, success=1,
+                                 l2=level[i] * (0.5 if sparse else 1.0), close_to_zero=40 if sparse else 0))
+    return pd.DataFrame(rows)
+
+
+def test_per_dataset_verdicts_decide_inert_datasets_and_count_them():
+    per = per_dataset_verdicts(_records(), n_boot=200)
+    c2 = CLAIMS[1].label
+    verdicts = per[per["claim"] == c2].set_index("dataset")["verdict"]
+    assert verdicts["Acts"] == "supported" and verdicts["Inert"] == "contradicted"  # identical series: decided
+    counts = verdict_counts(per)
+    row = counts[(counts["claim"] == c2) & (counts["model"] == "INCEPTION")].iloc[0]
+    assert (row["supported"], row["contradicted"]) == (1, 1)
+    assert list(dict.fromkeys(counts["claim"])) == list(dict.fromkeys(per["claim"]))  # claims in order
+    assert counts[["supported", "contradicted"]].sum(axis=1).le(2).all()

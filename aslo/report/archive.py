@@ -3,8 +3,10 @@ accuracy against the published numbers.
 
 Verdicts over the archive come from the same bootstrap as everywhere (datasets as strata, see
 :mod:`aslo.report.uncertainty`). This module adds what a reader needs to see the archive dataset
-by dataset: per-dataset *point estimates* of each claim (never verdicts: 10 series per dataset
-decide little), and whether the regulariser changes anything at all on a dataset (:data:`ACTS_RULE`).
+by dataset: per-dataset *point estimates* of each claim, whether the regulariser changes anything
+at all on a dataset (:data:`ACTS_RULE`), and the same rules' verdicts on each dataset's series
+alone (:func:`per_dataset_verdicts`): ten series decide little where the regulariser acts, but
+where it is inert the attacks agree series by series and the verdict is decided (contradicted).
 """
 
 from __future__ import annotations
@@ -63,6 +65,30 @@ def per_dataset_claims(summaries: pd.DataFrame, rules: ClaimRules | None = None)
         summary.insert(0, "dataset", dataset)
         parts.append(summary[["dataset", "claim", "model", "point_estimate"]])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["dataset", "claim", "model", "point_estimate"])
+
+
+def per_dataset_verdicts(records: pd.DataFrame, *, n_boot: int = 1000, seed: int = 0,
+                         rules: ClaimRules | None = None) -> pd.DataFrame:
+    """Per (dataset, claim, model): the claim's verdict from the paired bootstrap on that dataset's
+    series alone (the rules and intervals of :mod:`aslo.report.uncertainty`)."""
+    from aslo.report.uncertainty import claim_intervals, claim_verdicts
+
+    parts = [claim_verdicts(claim_intervals(sub, rules=rules, n_boot=n_boot, seed=seed)).assign(dataset=dataset)
+             for dataset, sub in records.groupby("dataset", sort=False)]
+    columns = ["dataset", "claim", "model", "verdict"]
+    return pd.concat(parts, ignore_index=True)[columns] if parts else pd.DataFrame(columns=columns)
+
+
+def verdict_counts(per_dataset: pd.DataFrame) -> pd.DataFrame:
+    """Per claim and model: on how many datasets each verdict (one column per verdict that occurs),
+    claims in their order and models in the book's."""
+    counts = per_dataset.pivot_table(index=["claim", "model"], columns="verdict", values="dataset",
+                                     aggfunc="count", fill_value=0).reset_index()
+    counts.columns.name = None
+    claims = {c: i for i, c in enumerate(dict.fromkeys(per_dataset["claim"]))}
+    models = {m: i for i, m in enumerate(MODEL_ORDER)}
+    key = counts["claim"].map(claims) * 100 + counts["model"].map(models).fillna(99)
+    return counts.assign(_key=key).sort_values("_key", kind="stable").drop(columns="_key").reset_index(drop=True)
 
 
 def dataset_shares(claims: pd.DataFrame, acts: pd.DataFrame) -> pd.DataFrame:
