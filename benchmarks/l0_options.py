@@ -6,8 +6,8 @@ box; then ``AS_CW_BUDGET_BOX`` under each variant (JSON settings laid over the b
 ``{}`` = as the benchmark runs it) and each peer named, all through
 :func:`aslo.peers.l0.run_l0_attack` (passes counted by the same hooks). Prints and writes per cell
 and attack: ASR, median L0 of successes, forward + backward passes per series and seconds, then a
-summary per variant: on how many cells its median L0 is no larger than the best peer's, smaller
-where that exceeds 1, and its passes against the cheapest peer reaching the best peer's L0.
+summary per variant: the goal's parts counted over the cells by the book's rule
+(:func:`aslo.report.benchmark.goal_table`, against the peers named here).
 
     python benchmarks/l0_options.py --cells GunPoint:macnn GunPoint:inception ArrowHead:inception \
         ArrowHead:macnn --variants '{}' '{"probe_candidates": 10}' '{"patience": 40}' \
@@ -60,21 +60,20 @@ def measure(net, x, y, name: str, steps: int, eps: float) -> dict:
 
 
 def goal_rows(frame: pd.DataFrame, peers: list[str]) -> pd.DataFrame:
-    """Per variant: the goal's parts over the cells (see the module docstring)."""
+    """Per variant: on how many cells each part of the goal is met, by the book's rule
+    (:func:`aslo.report.benchmark.goal_table`) against ``peers``."""
+    from aslo.report.benchmark import goal_table
+
     rows = []
+    theirs = frame[frame["attack"].isin(peers)]
     for variant, ours in frame[frame["attack"] == OURS].groupby("variant", sort=False):
-        met = dict(variant=variant, cells=0, l0_no_larger=0, best_exceeds_1=0, l0_smaller=0, passes_ok=0)
-        for row in ours.itertuples():
-            cell = frame[(frame["cell"] == row.cell) & frame["attack"].isin(peers)]
-            best = cell.sort_values(["median_l0", "asr"], ascending=[True, False]).iloc[0]
-            reaching = cell[cell["median_l0"] <= best["median_l0"]]
-            met["cells"] += 1
-            met["l0_no_larger"] += bool(row.median_l0 <= best["median_l0"] and row.asr >= best["asr"])
-            if best["median_l0"] > 1:
-                met["best_exceeds_1"] += 1
-                met["l0_smaller"] += bool(row.median_l0 < best["median_l0"])
-            met["passes_ok"] += bool(row.passes <= 1.2 * reaching["passes"].min())
-        rows.append(met)
+        table = pd.concat([ours, theirs]).assign(dataset=lambda f: f["cell"], model="",
+                                                 forwards_per_series=lambda f: f["passes"], backwards_per_series=0.0)
+        goal = goal_table(table)
+        rows.append(dict(variant=variant, cells=len(goal), l0_no_larger=int(goal["l0_ok"].sum()),
+                         best_exceeds_1=int(goal["best_exceeds_1"].sum()),
+                         l0_smaller=int((goal["l0_smaller"] & goal["best_exceeds_1"]).sum()),
+                         asr_no_lower=int(goal["asr_ok"].sum()), passes_ok=int(goal["passes_ok"].sum())))
     return pd.DataFrame(rows)
 
 

@@ -34,8 +34,14 @@ def test_goal_table_counts_each_part_per_cell():
     assert goal.loc["D2", "asr_ok"] and goal.loc["D2", "pass_ratio"] == pytest.approx(200 / 150)
     assert not goal.loc["D2", "passes_ok"]
     assert not goal.loc["D1", "l0_ok"]  # ours 5 against 2
+    # D0: ours (2) is sparser than every peer, so no peer bounds our passes; D1: ours (5) is reached
+    # by every peer, the cheapest of them FMN-L0 (150 passes)
+    assert pd.isna(goal.loc["D0", "cheapest_peer"]) and math.isnan(goal.loc["D0", "pass_ratio"])
+    assert goal.loc["D0", "passes_ok"] and goal.loc["D0", "goal_met"]
+    assert goal.loc["D1", "cheapest_peer"] == "FMN_L0" and goal.loc["D1", "pass_ratio"] == pytest.approx(200 / 150)
     text = bm.goal_sentence(bm.goal_table(_table()))
     assert "median L0 no larger on 5 (83%; the goal asks for 90%)" in text and "every part met on 1" in text
+    assert "passes within 1.2x of the cheapest peer as sparse as ours on 1 (on 1 of them no peer is as sparse" in text
     assert text.endswith("None of these datasets was used to develop the attack.")
     # cells of the development datasets are counted apart
     renamed = _table().replace({"dataset": {"D1": bm.DEVELOPMENT_DATASETS[0]}})

@@ -18,7 +18,9 @@ from matplotlib.figure import Figure
 #: Our attack the goal is stated for, and the score that ranks attacks (lower is better).
 OURS = "AS_CW_BUDGET_BOX"
 SCORE = "median_l0_failures_inf"
-#: How far our passes may exceed the cheapest peer's that reaches the best peer's L0.
+#: How far our passes may exceed those of the cheapest peer that reaches our median L0 (the goal's
+#: "the cheapest peer that reaches its L0", its = our attack's: where no peer is as sparse as ours,
+#: no peer bounds our passes).
 PASS_FACTOR = 1.2
 #: The share of cells on which our median L0 must be no larger than the best peer's.
 GOAL_SHARE = 0.9
@@ -61,9 +63,10 @@ def goal_table(table: pd.DataFrame, ours: str = OURS) -> pd.DataFrame:
     Per cell: our ASR and median L0 of successes; the best peer (smallest median L0, then the
     highest ASR) and its numbers; ``l0_ok`` (ours no larger; NaN on our side fails), ``l0_smaller``,
     ``best_exceeds_1`` (there is room below the best peer), ``asr_ok`` (ours no lower than the best
-    peer's); ``passes_ours`` and ``passes_peer`` (forward + backward passes per series) of the
-    cheapest peer that reaches the best peer's median L0, ``pass_ratio`` and ``passes_ok`` (at most
-    :data:`PASS_FACTOR`); ``goal_met`` (L0, ASR and passes).
+    peer's); ``passes_ours``, and ``cheapest_peer`` and ``passes_peer`` (forward + backward passes per
+    series) of the cheapest peer whose median L0 is no larger than ours (None and NaN where every
+    peer's is larger), ``pass_ratio`` and ``passes_ok`` (at most :data:`PASS_FACTOR`, or no peer
+    reaches our L0); ``goal_met`` (L0, ASR and passes).
     """
     if not has_comparison(table, ours):
         raise ValueError(f"the table needs a cell with rows of {ours} and of at least one peer")
@@ -75,18 +78,20 @@ def goal_table(table: pd.DataFrame, ours: str = OURS) -> pd.DataFrame:
         mine, theirs = cell.loc[ours], cell.loc[peers].assign(passes=lambda f: f["forwards_per_series"] + f["backwards_per_series"])
         ranked = theirs.assign(l0=theirs["median_l0"].fillna(math.inf)).sort_values(["l0", "asr"], ascending=[True, False])
         best = ranked.iloc[0]
-        reach = ranked[ranked["l0"] <= best["l0"]]
-        cheapest = reach.sort_values("passes").iloc[0]
         passes_ours = float(mine["forwards_per_series"] + mine["backwards_per_series"])
         l0_ours = float(mine["median_l0"]) if pd.notna(mine["median_l0"]) else math.inf
+        reach = ranked[ranked["l0"] <= l0_ours].sort_values("passes")  # the peers as sparse as ours
+        cheapest = reach.iloc[0] if len(reach) else None
+        passes_peer = float(cheapest["passes"]) if cheapest is not None else math.nan
         rows.append(dict(dataset=dataset, model=model, asr_ours=float(mine["asr"]), median_l0_ours=mine["median_l0"],
                          best_peer=best.name, best_peer_asr=float(best["asr"]), best_peer_median_l0=best["median_l0"],
                          l0_ok=l0_ours <= best["l0"], l0_smaller=l0_ours < best["l0"], best_exceeds_1=best["l0"] > 1,
-                         asr_ok=float(mine["asr"]) >= float(best["asr"]), cheapest_peer=cheapest.name,
-                         passes_ours=passes_ours, passes_peer=float(cheapest["passes"]),
-                         pass_ratio=passes_ours / float(cheapest["passes"]) if cheapest["passes"] else math.inf))
+                         asr_ok=float(mine["asr"]) >= float(best["asr"]),
+                         cheapest_peer=cheapest.name if cheapest is not None else None,
+                         passes_ours=passes_ours, passes_peer=passes_peer,
+                         pass_ratio=passes_ours / passes_peer if passes_peer else math.inf))
     out = pd.DataFrame(rows)
-    out["passes_ok"] = out["pass_ratio"] <= PASS_FACTOR
+    out["passes_ok"] = out["cheapest_peer"].isna() | (out["pass_ratio"] <= PASS_FACTOR)
     out["goal_met"] = out["l0_ok"] & out["asr_ok"] & out["passes_ok"]
     return out
 
@@ -94,11 +99,13 @@ def goal_table(table: pd.DataFrame, ours: str = OURS) -> pd.DataFrame:
 def goal_parts(goal: pd.DataFrame) -> str:
     """On how many of ``goal``'s cells each part of the goal is met, in words."""
     room = goal[goal["best_exceeds_1"]]
+    unreached = int(goal["cheapest_peer"].isna().sum())
     return (f"median L0 no larger on {int(goal['l0_ok'].sum())} ({goal['l0_ok'].mean():.0%}; the goal asks for "
             f"{GOAL_SHARE:.0%}), smaller on {int(room['l0_smaller'].sum())} of the {len(room)} cells where the best "
             f"peer's median exceeds 1, ASR no lower on {int(goal['asr_ok'].sum())}, passes within {PASS_FACTOR}x of "
-            f"the cheapest peer that reaches the best peer's L0 on {int(goal['passes_ok'].sum())} (median ratio "
-            f"{goal['pass_ratio'].median():.2f}); every part met on {int(goal['goal_met'].sum())}")
+            f"the cheapest peer as sparse as ours on {int(goal['passes_ok'].sum())} (on {unreached} of them no peer "
+            f"is as sparse; median ratio where one is {goal['pass_ratio'].median():.2f}); every part met on "
+            f"{int(goal['goal_met'].sum())}")
 
 
 def goal_sentence(goal: pd.DataFrame, ours: str = OURS) -> str:
