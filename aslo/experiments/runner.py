@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -104,10 +105,18 @@ class GridPlan:
     profile: Profile
     store: ResultStore
     cells: list[Cell]
-    configs: dict[Cell, dict[str, Any]]
-    hashes: dict[Cell, str]
+    tasks: dict[Cell, CellTask]  # what the executor runs: each cell's settings, config and hash
     states: dict[Cell, CellState]
-    tasks: dict[Cell, CellTask]  # what the executor runs: exactly the settings hashed above
+
+    @functools.cached_property
+    def configs(self) -> dict[Cell, dict[str, Any]]:
+        """Each cell's configuration (from its task)."""
+        return {c: t.config for c, t in self.tasks.items()}
+
+    @functools.cached_property
+    def hashes(self) -> dict[Cell, str]:
+        """Each cell's configuration hash (from its task)."""
+        return {c: t.config_hash for c, t in self.tasks.items()}
 
     @property
     def pending(self) -> list[Cell]:
@@ -144,10 +153,8 @@ def plan_cells(profile: Profile, cells: Iterable[Cell], store: ResultStore, *,
             raise ValueError(f"cell {cell.label()} belongs to profile {cell.profile!r}, not {profile.name!r}")
     hasher = ConfigHasher(profile, backend or Backend())
     tasks = {c: hasher.task(c) for c in cells}
-    configs = {c: t.config for c, t in tasks.items()}
-    hashes = {c: t.config_hash for c, t in tasks.items()}
-    states = {c: store.check(c, hashes[c], configs[c]) for c in cells}
-    return GridPlan(profile, store, cells, configs, hashes, states, tasks)
+    states = {c: store.check(c, t.config_hash, t.config) for c, t in tasks.items()}
+    return GridPlan(profile, store, cells, tasks, states)
 
 
 def run_grid(
