@@ -13,6 +13,9 @@ summary per variant: the goal's parts counted over the cells by the book's rule
         ArrowHead:macnn --variants '{}' '{"probe_candidates": 10}' '{"patience": 40}' \
         --peers SIGMA_ZERO FMN_L0 VFGA --threads 2
 
+``--peers-from evidence/l0bench`` reads the peers' numbers of each cell from that committed store (the
+same models and series) instead of running them again: only our attack's variants are computed.
+
 Only a development tool: the benchmark's numbers come from `aslo run --profile l0bench`.
 """
 
@@ -59,6 +62,24 @@ def measure(net, x, y, name: str, steps: int, eps: float) -> dict:
                 seconds=time.perf_counter() - t0)
 
 
+def stored_peer_rows(store_dir: str, spec: str, peers: list[str]) -> list[dict]:
+    """The named peers' numbers of one ``DATASET:MODEL`` cell as a committed store holds them (the
+    same columns as :func:`measure`; seconds are the stored wall time); KeyError naming a missing one."""
+    from aslo.experiments.store import ResultStore
+
+    store, (dataset, model) = ResultStore(Path(store_dir)), spec.split(":")
+    table = store.summaries([cell for cell in store.cells() if (cell.dataset, cell.model) == (dataset, model)])
+    rows = []
+    for peer in peers:
+        found = table[table["attack"] == peer] if len(table) else table
+        if len(found) != 1:
+            raise KeyError(f"{store_dir} holds no finished {peer} cell for {spec}")
+        s = found.iloc[0]
+        rows.append(dict(cell=spec, attack=peer, variant="stored", asr=s["asr"], median_l0=s["median_l0"],
+                         passes=s["forwards_per_series"] + s["backwards_per_series"], seconds=s["duration"]))
+    return rows
+
+
 def goal_rows(frame: pd.DataFrame, peers: list[str]) -> pd.DataFrame:
     """Per variant: on how many cells each part of the goal is met, by the book's rule
     (:func:`aslo.report.benchmark.goal_table`) against ``peers``."""
@@ -83,6 +104,7 @@ def main() -> None:
     p.add_argument("--cells", nargs="+", required=True, metavar="DATASET:MODEL")
     p.add_argument("--variants", nargs="+", default=["{}"], metavar="JSON")
     p.add_argument("--peers", nargs="+", default=["SIGMA_ZERO", "FMN_L0", "VFGA"])
+    p.add_argument("--peers-from", metavar="STORE", help="read the peers' numbers from this store instead of running them")
     p.add_argument("--runs-dir", default="runs")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", default="benchmarks/results/l0_options.md")
@@ -105,6 +127,9 @@ def main() -> None:
                 rows.append(dict(cell=spec, attack=OURS, variant=text, **measure(net, x, y, OURS, steps, eps)))
                 print(rows[-1], flush=True)
             l0_peers.L0_ATTACKS[OURS] = original
+            if args.peers_from:
+                rows += stored_peer_rows(args.peers_from, spec, args.peers)
+                continue
             for peer in args.peers:
                 rows.append(dict(cell=spec, attack=peer, variant="", **measure(net, x, y, peer, steps, eps)))
                 print(rows[-1], flush=True)

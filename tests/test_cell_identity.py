@@ -208,6 +208,38 @@ class EditedAttackNumbers(EditedAttackCode):
         return summary, records
 
 
+class EditedOneAttackNumbers(EditedAttackCode):
+    """An edit inside the shared attack code that changes one attack's numbers only."""
+
+    changed = "CW"
+
+    def run_attack(self, net, x, y, attack, overrides, **kwargs):
+        summary, records = super().run_attack(net, x, y, attack, overrides, **kwargs)
+        if attack == self.changed:
+            records["l2"] = records["l2"] * 1.0001
+        return summary, records
+
+
+def test_verified_restamp_carries_over_each_attack_whose_recomputed_cells_are_identical(tmp_path):
+    from aslo.cli.options import report_verified_restamp
+    from aslo.experiments.restamp import restamp_verified
+
+    path = write_profile(tmp_path)
+    res, runs = tmp_path / "res", tmp_path / "runs"
+    run_grid(path, results_dir=res, runs_dir=runs, progress=False, backend=FakeBackend())
+    store = ResultStore(res / "tiny")
+    assert EditedOneAttackNumbers.changed in {c.attack for c in store.cells()}
+    plan = plan_grid(path, results_dir=res, backend=EditedOneAttackNumbers())
+    table = restamp_verified(plan, runs, backend=EditedOneAttackNumbers(), command="one attack edited")
+    edited = table["attack"] == EditedOneAttackNumbers.changed
+    assert not table.loc[edited, "identical"].any() and not table.loc[edited, "restamped"].any()
+    assert table.loc[~edited, "identical"].all() and table.loc[~edited, "restamped"].all()
+    states = plan_grid(path, results_dir=res, backend=EditedOneAttackNumbers()).states
+    assert {cell.attack for cell, s in states.items() if s.state == "stale"} == {EditedOneAttackNumbers.changed}
+    assert store.provenance()[-1]["cells_restamped"] == sum(s.state == "done" for s in states.values())
+    assert report_verified_restamp(table, res) == 1  # one attack's cells are left for a run to recompute
+
+
 def test_verified_restamp_carries_cells_over_only_when_every_recomputed_cell_is_identical(tmp_path):
     from aslo.experiments.restamp import code_only_changes, restamp_verified
 
@@ -216,7 +248,7 @@ def test_verified_restamp_carries_cells_over_only_when_every_recomputed_cell_is_
     run_grid(path, results_dir=res, runs_dir=runs, progress=False, backend=FakeBackend())
     store = ResultStore(res / "tiny")
     before = {c: (store.path(c) / "records.csv").read_bytes() for c in store.cells()}
-    # an edit that changes numbers: the recomputed cells differ, nothing is carried over
+    # an edit that changes every attack's numbers: the recomputed cells differ, nothing is carried over
     changed = plan_grid(path, results_dir=res, backend=EditedAttackNumbers())
     assert len(code_only_changes(changed)) == len(before)
     table = restamp_verified(changed, runs, backend=EditedAttackNumbers(), command="changed")
@@ -226,12 +258,15 @@ def test_verified_restamp_carries_cells_over_only_when_every_recomputed_cell_is_
     # a refactoring: the recomputed cells are identical, every cell is carried over, numbers untouched
     plan = plan_grid(path, results_dir=res, backend=EditedAttackCode())
     table = restamp_verified(plan, runs, backend=EditedAttackCode(), command="verified")
-    assert table["identical"].all() and table["restamped"].all() and (table["candidates"] == len(before)).all()
+    assert table["identical"].all() and table["restamped"].all()
+    assert table.groupby("attack")["candidates"].first().sum() == len(before)  # each attack's own candidates
     again = plan_grid(path, results_dir=res, backend=EditedAttackCode())
     assert {s.state for s in again.states.values()} == {"done"}
     for cell, data in before.items():
         assert (store.path(cell) / "records.csv").read_bytes() == data
-        assert len(store.read(cell).meta["restamped"][-1]["verified_refactor"]) == len(table)
+        # the note names the recomputed cells of the cell's own attack
+        assert store.read(cell).meta["restamped"][-1]["verified_refactor"] == \
+            [f"{r.dataset}/{r.model}/{r.attack}" for r in table.itertuples() if r.attack == cell.attack]
     assert store.provenance()[-1]["cells_restamped"] == len(before)
     assert store.provenance()[-1]["verified_by_recomputing"] == len(table)
     # a cell whose settings changed is never a candidate, whatever its code

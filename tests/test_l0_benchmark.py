@@ -188,6 +188,6 @@ def test_our_attack_runs_in_the_peers_box_from_a_quarter_of_its_width():
     assert cfg.alpha == box.scale * BUDGET_STEP_FRACTION == 2.0  # a box of width 8
     # the benchmark spends fewer passes with the options the registered attack leaves off
     plain = get_attack_config(L0_ATTACKS["AS_CW_BUDGET_BOX"].registered)
-    options = ("probe_candidates", "probe_rounds", "probe_settles", "patience", "search_exchange")
-    assert [getattr(plain, name) for name in options] == [0, 1, 1, 0, 0]
-    assert [getattr(cfg, name) for name in options] == [10, 2, 2, 25, 4]
+    options = ("probe_candidates", "probe_rounds", "probe_settles", "probe_scan", "patience", "search_exchange")
+    assert [getattr(plain, name) for name in options] == [0, 1, 1, False, 0, 0]
+    assert [getattr(cfg, name) for name in options] == [10, 2, 2, True, 25, 4]

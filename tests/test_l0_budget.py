@@ -155,6 +155,51 @@ def test_the_probe_leaves_series_no_single_component_fools_to_the_loop():
     assert (~single).any() and torch.equal(probed["delta"][~single], plain["delta"][~single])
 
 
+class HiddenStep(torch.nn.Module):
+    """Class 1 wins where 3 relu(x[7] - 0.5) + 0.1 sum of the others > 1: from zeros, x[7] has no
+    gradient (the relu is off) and every other component the same small one, none fooling alone, so
+    a first-order shortlist ranks x[7] last; x[7] at the bound 1 fools alone."""
+
+    def forward(self, x):
+        score = 3 * torch.relu(x[:, 0, 7] - 0.5) + 0.1 * (x[:, 0].sum(dim=1) - x[:, 0, 7])
+        return torch.stack([torch.ones_like(score), score], dim=1)
+
+
+def test_the_probe_scan_finds_the_single_component_a_first_order_shortlist_misses():
+    model = CountingModel(HiddenStep())
+    x = torch.zeros(6, 1, 10)
+    clean = model(x).argmax(dim=1)
+    kw = dict(steps=40, eps=1.0, alpha=1.0, search="none", probe_candidates=3)
+    model.sizes.clear()
+    out = asl0_budget_attack(model, x, clean, torch.zeros_like(x), probe_scan=True, **kw)
+    assert (model.inner(x + out["delta"]).argmax(dim=1) != clean).all()
+    assert (l0_count(out["delta"]) == 1).all() and (out["delta"][:, 0, 7] == 1.0).all()
+    assert (out["first_success_step"] == 0).all()
+    # the shortlist round (a gradient forward of 6, 6 x 3 candidates), then every component at both
+    # bounds (6 x 2 x 10 series in one chunk), the final classification: no loop
+    assert model.sizes == [6, 18, 6 * 2 * 10, 6]
+    # without the scan the shortlist misses it and the loop starts
+    model.sizes.clear()
+    plain = asl0_budget_attack(model, x, clean, torch.zeros_like(x), **kw)
+    assert len(model.sizes) > 3 and not (l0_count(plain["delta"]) == 1).all()
+
+
+def test_the_scan_evaluates_only_free_observed_components_and_counts_each_forward():
+    from aslo.attacks.l0_search import SearchCost, scan_components
+
+    model = CountingModel(HiddenStep())
+    x, delta = torch.zeros(2, 1, 10), torch.zeros(2, 1, 10)
+    delta[0, 0, 3] = 1.0  # one component taken: 9 free on the first series
+    observed = torch.ones(2, 1, 10, dtype=torch.bool)
+    observed[1, 0, 8:] = False  # 8 observed on the second
+    cost = SearchCost()
+    out, margins, fooled = scan_components(model, x, delta, torch.zeros(2, dtype=torch.long), lower=x - 1,
+                                           upper=x + 1, observed=observed, cost=cost, chunk=7)
+    assert cost.forward == 2 * (9 + 8) == sum(model.sizes) and max(model.sizes) <= 7
+    assert fooled.all() and torch.equal(out[:, 0, 7], torch.ones(2)) and (l0_count(out) == torch.tensor([2., 1.])).all()
+    assert out[0, 0, 3] == 1.0 and torch.allclose(margins, torch.tensor([1 - 1.5 - 0.1, 1 - 1.5]))
+
+
 class TwoNeeded(torch.nn.Module):
     """Class 1 wins where x[2] + x[5] > 1.5: in a box of half-width 1 no single component fools, two do."""
 
@@ -215,7 +260,8 @@ def test_every_setting_of_the_attack_function_is_a_config_field():
                                  dict(search="beam"), dict(loss="ce_targeted"), dict(regulariser="l1"), dict(return_iterate="last"),
                                  dict(step="adam"), dict(clip_min=1.0, clip_max=0.0),
                                  dict(probe_candidates=-1), dict(patience=2.5), dict(probe_rounds=0),
-                                 dict(probe_settles=3, probe_rounds=2)])
+                                 dict(probe_settles=3, probe_rounds=2), dict(probe_scan=1),
+                                 dict(probe_scan=True, probe_candidates=0)])
 def test_bad_budget_settings_are_rejected_naming_the_field(bad):
     with pytest.raises(ValueError, match=next(iter(bad)).split("_")[0]):
         get_attack_config("AS_CW_BUDGET", **bad)

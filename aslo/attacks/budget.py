@@ -22,7 +22,7 @@ CW margin, its ASL0 term and its sigma rule, and adds what makes a perturbation 
    inside the same box: saturate, grow where not adversarial, cut by the shortest adversarial
    prefix, eliminate single components.
 
-Two options spend fewer passes, both off by default (the registered attack does not use them):
+Options of the probe and the loop, all off by default (the registered attack does not use them):
 ``probe_candidates`` > 0 first tries single components from the clean input, one grow round of
 the search (:func:`aslo.attacks.l0_search.grow`: one gradient, then that many single-component
 candidates at the box's bound, evaluated in one batched forward); a sample that one of them fools
@@ -30,7 +30,10 @@ has the sparsest possible success and skips the loop. With ``probe_rounds`` > 1 
 greedily, one component per round (VFGA's way); a sample it fools with at most ``probe_settles``
 components skips the loop too (above 1 a heuristic: the loop would look for a sparser success
 that the probe's first rounds did not find), a sample it fools with more enters the loop with that
-success as its sparsest. ``patience`` > 0 stops a sample whose sparsest success has not become
+success as its sparsest. ``probe_scan``: where the first round's shortlist fools none, that round
+is made exact (:func:`aslo.attacks.l0_search.scan_components`: every component at both of its
+bounds, 2 x components forwards per series), since a single fooling component is often one the
+gradient ranks low or points away from. ``patience`` > 0 stops a sample whose sparsest success has not become
 sparser for that many steps (its search still runs).
 
 Success is one predicate throughout, :func:`aslo.attacks.losses.is_adversarial` (another class
@@ -48,7 +51,7 @@ import torch
 
 from ..config_base import finite_number, integer
 from .algorithm import adapt_sigma, improved_mask
-from .l0_search import SearchCost, greedy_l0_search, grow, l0_count
+from .l0_search import SearchCost, greedy_l0_search, grow, l0_count, scan_components
 from .losses import cw_margin, is_adversarial
 from .regularisers import l0_surrogate
 from .sparse import BoxSearchConfig
@@ -82,6 +85,7 @@ class BudgetAttackConfig(BoxSearchConfig):
     single-component probe and the early stop of the module docstring, off.
     ``probe_rounds=1`` and ``probe_settles=1``: the probe's greedy rounds and the largest L0 of a
     probe success that skips the loop (1: only where nothing is sparser).
+    ``probe_scan=False``: the probe's exact first round where its shortlist fools none (module docstring).
     ``search_exchange=0``: the search's exchange phase (two components out, one in, among that
     many least important ones; :func:`aslo.attacks.l0_search.greedy_l0_search`), off.
     """
@@ -94,6 +98,7 @@ class BudgetAttackConfig(BoxSearchConfig):
     probe_candidates: int = 0
     probe_rounds: int = 1
     probe_settles: int = 1
+    probe_scan: bool = False
     patience: int = 0
     search: str = "greedy"
     search_exhaustive: bool = False
@@ -119,6 +124,10 @@ class BudgetAttackConfig(BoxSearchConfig):
             value = getattr(self, field)
             if not integer(value) or value < 1:
                 raise ValueError(f"{field} must be an integer >= 1, got {value!r}")
+        if not isinstance(self.probe_scan, bool):
+            raise ValueError(f"probe_scan must be true or false, got {self.probe_scan!r}")
+        if self.probe_scan and self.probe_candidates == 0:
+            raise ValueError("probe_scan completes the probe's first round: it needs the probe on (probe_candidates > 0)")
         if self.probe_settles > self.probe_rounds:
             raise ValueError(f"probe_settles ({self.probe_settles}) cannot exceed probe_rounds ({self.probe_rounds}): "
                              "the probe never finds a success with more components than rounds")
@@ -127,7 +136,7 @@ class BudgetAttackConfig(BoxSearchConfig):
         """The keyword arguments of :func:`asl0_budget_attack` this configuration sets."""
         names = ("steps", "eps", "alpha", "step_final_ratio", "kappa", "cw_c", "reg_direction_weight",
                  "sigma0", "eta_d", "eta_i", "sigma_min", "sigma_max", "improvement", "j_star", "budget_rate",
-                 "budget_final_ratio", "probe_candidates", "probe_rounds", "probe_settles", "patience", "clip_min",
+                 "budget_final_ratio", "probe_candidates", "probe_rounds", "probe_settles", "probe_scan", "patience", "clip_min",
                  "clip_max", "search", "search_candidates", "search_rounds", "search_shortlist", "search_exhaustive",
                  "search_exchange")
         return {"reg_coef": self.effective_reg_coef, **{name: getattr(self, name) for name in names}}
@@ -173,7 +182,7 @@ def asl0_budget_attack(model, x: torch.Tensor, clean_pred: torch.Tensor, delta0:
                        eta_i: float = 1.1, sigma_min: float = 1e-6, sigma_max: float = 1.0,
                        improvement: str = "either", j_star: str = "running_best", budget_rate: float = 0.05,
                        budget_final_ratio: float = 0.02, probe_candidates: int = 0, probe_rounds: int = 1,
-                       probe_settles: int = 1, patience: int = 0,
+                       probe_settles: int = 1, probe_scan: bool = False, patience: int = 0,
                        clip_min: float | None = None, clip_max: float | None = None,
                        search: str = "greedy", search_candidates: int = 4,
                        search_rounds: int = 10, search_shortlist: int = 2, search_exhaustive: bool = False,
@@ -212,10 +221,18 @@ def asl0_budget_attack(model, x: torch.Tensor, clean_pred: torch.Tensor, delta0:
     settled = torch.zeros_like(first_success, dtype=torch.bool)  # probe successes the loop leaves alone
 
     if probe_candidates > 0:  # components from the clean input, one per round, greedily
-        not_yet = torch.zeros_like(first_success, dtype=torch.bool)
-        probed, _, fooled = grow(model, x, torch.zeros_like(x), clean_pred, lower=lower, upper=upper,
-                                 observed=observed, candidates=probe_candidates, rounds=probe_rounds,
-                                 cost=SearchCost(), current=inf.clone(), adversarial=not_yet)
+        probed, probe_margin, fooled = grow(model, x, torch.zeros_like(x), clean_pred, lower=lower, upper=upper,
+                                            observed=observed, candidates=probe_candidates, rounds=1,
+                                            cost=SearchCost(), current=inf.clone(),
+                                            adversarial=torch.zeros_like(first_success, dtype=torch.bool))
+        missed = torch.nonzero(~fooled).squeeze(1)
+        if probe_scan and missed.numel():  # the first round's shortlist fooled none: every component, both bounds
+            probed[missed], probe_margin[missed], fooled[missed] = scan_components(
+                model, x[missed], torch.zeros_like(x[missed]), clean_pred[missed], lower=lower[missed],
+                upper=upper[missed], observed=None if observed is None else observed[missed], cost=SearchCost())
+        probed, _, fooled = grow(model, x, probed, clean_pred, lower=lower, upper=upper, observed=observed,
+                                 candidates=probe_candidates, rounds=probe_rounds - 1, cost=SearchCost(),
+                                 current=probe_margin, adversarial=fooled)
         best_delta = torch.where(batch_view(fooled), probed, best_delta)
         best_l0 = torch.where(fooled, l0_count(probed), best_l0)
         best_l2 = torch.where(fooled, probed.flatten(1).square().sum(dim=1), best_l2)

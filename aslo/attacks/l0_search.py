@@ -152,6 +152,43 @@ def grow(model, x, delta, clean_pred, *, lower, upper, observed, candidates: int
 
 
 @torch.no_grad()
+def scan_components(model, x, delta, clean_pred, *, lower, upper, observed, cost: SearchCost,
+                    chunk: int = 1024) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Add one component to each sample's ``delta``, chosen exactly: every free component (zero in
+    ``delta``, observed) moved to each of its two bounds is evaluated (2 x free forwards per sample,
+    in batches of ``chunk`` series); returns per sample the perturbation with the addition leaving
+    the lowest margin, that margin and whether it fools (``delta`` unchanged, inf and False where
+    nothing is free).
+
+    Why both bounds and every component: on these models a single component often fools at the
+    bound its first-order gain ranks low, or on the side its gradient points away from (BME x
+    MACNN: a single fooling component on 6 of 10 series, ranked 14th-95th by that gain), so a
+    first-order shortlist (:func:`grow`) misses a success that the exact scan finds."""
+    b, shape, n = x.shape[0], x.shape[1:], x[0].numel()
+    flat_x, flat_d = x.flatten(1), delta.flatten(1)
+    free = flat_d.abs() <= ZERO_THRESHOLD
+    if observed is not None:
+        free &= observed.expand(-1, *shape).flatten(1)
+    # (sample, side, component) triples whose bound moves x: side 0 the lower bound, 1 the upper
+    steps = torch.stack([lower.flatten(1) - flat_x, upper.flatten(1) - flat_x], dim=1)  # (B, 2, n)
+    rows, sides, cols = torch.nonzero(free.unsqueeze(1) & (steps != 0), as_tuple=True)
+    margins = torch.full((b, 2 * n), float("inf"), dtype=x.dtype, device=x.device)
+    fooled = torch.zeros((b, 2 * n), dtype=torch.bool, device=x.device)
+    for start in range(0, rows.numel(), chunk):
+        r, s, c = rows[start:start + chunk], sides[start:start + chunk], cols[start:start + chunk]
+        trial = flat_d[r].clone()
+        trial[torch.arange(r.numel(), device=x.device), c] = steps[r, s, c]
+        margins[r, s * n + c], fooled[r, s * n + c] = evaluate(model, x[r] + trial.view(-1, *shape),
+                                                               clean_pred[r], cost)
+    lowest, best = margins.min(dim=1)
+    found = torch.nonzero(lowest.isfinite()).squeeze(1)
+    out = flat_d.clone()
+    side, col = best[found] // n, best[found] % n
+    out[found, col] = steps[found, side, col]
+    return out.view_as(delta), lowest, fooled.gather(1, best.unsqueeze(1)).squeeze(1) & lowest.isfinite()
+
+
+@torch.no_grad()
 def removal_margins(model, x, delta, clean_pred, cost: SearchCost) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, numel) margins and adversarial flags after removing each single support component
     (inf and False off the support).

@@ -94,24 +94,30 @@ def add_restamp_option(parser: argparse.ArgumentParser) -> None:
                             "with today's code the current identity (aslo.experiments.restamp); nothing else changes")
     group.add_argument("--restamp-verified", action="store_true",
                        help="instead of computing: recompute two seeded stored cells per attack among those whose "
-                            "settings are today's but whose code fingerprints changed; if every one is identical "
-                            "bit for bit, give all of them the current identity (aslo.experiments.restamp)")
+                            "settings are today's but whose code fingerprints changed; each attack whose recomputed "
+                            "cells are identical bit for bit gets all its such cells the current identity "
+                            "(aslo.experiments.restamp)")
 
 
 def report_verified_restamp(table, store_root) -> int:
-    """Print what :func:`aslo.experiments.restamp.restamp_verified` did; exit code 0 if it carried
-    the cells over (or none needed it), 1 if a recomputed cell differed."""
+    """Print what :func:`aslo.experiments.restamp.restamp_verified` did, attack by attack; exit code 0
+    if every attack's cells were carried over (or none needed it), 1 if a recomputed cell differed
+    (that attack's cells stay stale for a run to recompute)."""
     if table.empty:
         print(f"{store_root}: no stored cell differs from today's identity in its code alone")
         return 0
-    n = int(table["candidates"].iloc[0])
-    same = int(table["identical"].sum())
-    if bool(table["restamped"].iloc[0]):
-        print(f"{store_root}: {same} of {len(table)} recomputed cells identical; {n} cells carried over to today's code")
-        return 0
-    print(f"{store_root}: only {same} of {len(table)} recomputed cells identical; none of the {n} cells carried over")
-    print(table[~table["identical"]].to_string(index=False))
-    return 1
+    for attack, rows in table.groupby("attack", sort=False):
+        n, same = int(rows["candidates"].iloc[0]), int(rows["identical"].sum())
+        if bool(rows["restamped"].iloc[0]):
+            print(f"{store_root} {attack}: {same} of {len(rows)} recomputed cells identical; "
+                  f"{n} cells carried over to today's code")
+        else:
+            print(f"{store_root} {attack}: only {same} of {len(rows)} recomputed cells identical; "
+                  f"none of its {n} cells carried over (a run recomputes them)")
+    differing = table[~table["identical"]]
+    if len(differing):
+        print(differing.to_string(index=False))
+    return 0 if bool(table["restamped"].all()) else 1
 
 
 def report_restamp(table, store_root) -> int:

@@ -15,8 +15,10 @@ A refactoring of code inside a group (say, moving the L0-budget attack out of Al
 changes that group's fingerprint though it may change no number of the other cells. No
 fingerprint can tell; a recomputation can. :func:`restamp_verified` recomputes a seeded sample of
 the cells whose configuration is unchanged but whose code fingerprints moved, at least one per
-attack, from the same weights and with the thread count each recorded, and carries every such
-cell over only if every recomputed one is identical to its stored record, bit for bit. The note
+attack, from the same weights and with the thread count each recorded, and carries an attack's
+cells over only if every recomputed cell of that attack is identical to its stored record, bit for
+bit (an edit of one attack inside a shared group leaves the others' cells reusable; the edited
+attack's cells stay stale and a run recomputes them). The note
 names the recomputed cells, so the evidence for the carry-over stays with each record.
 """
 
@@ -84,14 +86,15 @@ def code_only_changes(plan) -> list:
 
 def restamp_verified(plan, models_dir, *, per_attack: int = 2, seed: int = 0, backend=None,
                      command: str | None = None, progress: bool = False) -> pd.DataFrame:
-    """Carry over the cells of :func:`code_only_changes` after recomputing a sample of them.
+    """Carry over the cells of :func:`code_only_changes` after recomputing a sample of them, attack
+    by attack.
 
-    The sample: ``per_attack`` cells per registered attack (seeded with ``seed``), recomputed from
-    the weights in ``models_dir`` (they must be the ones each stored cell records) with the torch
-    thread count each recorded. Only if every recomputed record is identical to the stored one is
-    every candidate carried over; otherwise none is. Returns one row per recomputed cell: dataset,
-    model, attack, ``identical`` and, in ``restamped``, whether the candidates were carried over
-    (``candidates`` holds their number).
+    The sample: ``per_attack`` cells per attack (seeded with ``seed``), recomputed from the weights
+    in ``models_dir`` (they must be the ones each stored cell records) with the torch thread count
+    each recorded. An attack's candidates are carried over only if every recomputed record of that
+    attack is identical to the stored one; otherwise none of them is. Returns one row per recomputed
+    cell: dataset, model, attack, ``identical`` and, in ``restamped``, whether its attack's
+    candidates were carried over (``candidates`` holds their number).
     """
     from aslo.experiments.backend import Backend
     from aslo.experiments.executor import CellExecutor, torch_threads
@@ -106,28 +109,33 @@ def restamp_verified(plan, models_dir, *, per_attack: int = 2, seed: int = 0, ba
         return pd.DataFrame(columns=columns)
     rng = np.random.default_rng(seed)
     by_attack: dict[str, list] = {}
-    for cell in candidates:  # by the registered attack (a map reading is an attack with overrides)
+    for cell in candidates:  # by the task's attack (a map reading is an attack with overrides)
         by_attack.setdefault(plan.tasks[cell].attack, []).append(cell)
-    sample = [group[i] for group in by_attack.values()
-              for i in sorted(rng.choice(len(group), size=min(per_attack, len(group)), replace=False))]
     executor = CellExecutor(plan.profile, plan.store, Path(models_dir), backend or Backend())
-    rows = []
-    for cell in sample:
-        if progress:
-            print(f"recomputing {cell.label()}", flush=True)
-        stored = plan.store.read(cell)
-        with torch_threads(stored.meta.get("torch_threads")):
-            _, records, meta, _ = executor.attack(plan.tasks[cell])
-        same_weights = meta.get("model", {}).get("weights_sha256") == stored.meta.get("model", {}).get("weights_sha256")
-        identical = same_weights and compare_records(stored.records, records)["identical"]
-        rows.append(dict(dataset=cell.dataset, model=cell.model, attack=cell.attack, identical=identical))
-    verified = all(row["identical"] for row in rows)
-    if verified:
-        note = {"verified_refactor": [f"{r['dataset']}/{r['model']}/{r['attack']}" for r in rows],
-                "commit": git_commit(REPOSITORY_ROOT), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))}
-        for cell in candidates:
-            plan.store.restamp(cell, plan.configs[cell], plan.hashes[cell], note)
-        plan.store.append_provenance(invocation_record(
-            command, started, time.perf_counter() - t0, cells_restamped=len(candidates),
-            verified_by_recomputing=len(rows)))
-    return pd.DataFrame([{**row, "restamped": verified, "candidates": len(candidates)} for row in rows], columns=columns)
+    rows, carried, recomputed = [], 0, 0
+    for group in by_attack.values():
+        sample = [group[i] for i in sorted(rng.choice(len(group), size=min(per_attack, len(group)), replace=False))]
+        checked = []
+        for cell in sample:
+            if progress:
+                print(f"recomputing {cell.label()}", flush=True)
+            stored = plan.store.read(cell)
+            with torch_threads(stored.meta.get("torch_threads")):
+                _, records, meta, _ = executor.attack(plan.tasks[cell])
+            weights = meta.get("model", {}).get("weights_sha256")
+            identical = weights == stored.meta.get("model", {}).get("weights_sha256") \
+                and compare_records(stored.records, records)["identical"]
+            checked.append(dict(dataset=cell.dataset, model=cell.model, attack=cell.attack, identical=identical))
+        verified = all(row["identical"] for row in checked)
+        if verified:
+            note = {"verified_refactor": [f"{r['dataset']}/{r['model']}/{r['attack']}" for r in checked],
+                    "commit": git_commit(REPOSITORY_ROOT),
+                    "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))}
+            for cell in group:
+                plan.store.restamp(cell, plan.configs[cell], plan.hashes[cell], note)
+            carried, recomputed = carried + len(group), recomputed + len(checked)
+        rows += [{**row, "restamped": verified, "candidates": len(group)} for row in checked]
+    if carried:
+        plan.store.append_provenance(invocation_record(command, started, time.perf_counter() - t0,
+                                                       cells_restamped=carried, verified_by_recomputing=recomputed))
+    return pd.DataFrame(rows, columns=columns)
