@@ -8,6 +8,7 @@ from aslo.attacks import get_attack_config, run_attack
 from aslo.attacks.budget import (BudgetAttackConfig, asl0_budget_attack, cosine_anneal, keep_largest, next_budget,
                                  normalized_step, unit_direction)
 from aslo.attacks.l0_search import l0_count
+from aslo.peers.l0 import BUDGET_PASS_OPTIONS
 from helpers.models import BATCH_EXACT_LENGTH, Linear, OneDecisiveStep, PerSeries, series
 
 
@@ -33,12 +34,17 @@ def test_one_decisive_time_step_is_found_with_l0_one():
     assert (result.delta[:, 0, 17] != 0).all()
 
 
-def test_a_returned_success_is_always_adversarial_and_failures_are_reported():
+#: The registered attack, and it with the options the L0 benchmark turns on (probe, scan, patience, exchange).
+WITH_AND_WITHOUT_OPTIONS = [{}, BUDGET_PASS_OPTIONS]
+
+
+@pytest.mark.parametrize("options", WITH_AND_WITHOUT_OPTIONS, ids=["registered", "benchmark_options"])
+def test_a_returned_success_is_always_adversarial_and_failures_are_reported(options):
     model = Linear()
     x = series(30, 24, scale=1.0)
     y = model(x).argmax(dim=1)
     # a box too small for some series: they must come back as failures, never as false successes
-    result = run_attack(model, x, y, "AS_CW_BUDGET", steps=20, eps=0.4, alpha=0.4, progress=False)
+    result = run_attack(model, x, y, "AS_CW_BUDGET", steps=20, eps=0.4, alpha=0.4, progress=False, **options)
     success = torch.tensor(result.records["success"].to_numpy(), dtype=torch.bool)
     fooled = model(x + result.delta).argmax(dim=1) != y
     assert success.any() and (~success).any()
@@ -47,11 +53,14 @@ def test_a_returned_success_is_always_adversarial_and_failures_are_reported():
     assert result.records.loc[~result.records["success"], "best_l0"].isna().all()
 
 
-def test_batch_invariant_and_deterministic():
+# with the options, a box of 1 where the probe's shortlist misses 4 of the 12 series, so that the scan
+# runs on series split over two batches of 5 below
+@pytest.mark.parametrize("options, eps", zip(WITH_AND_WITHOUT_OPTIONS, (3.0, 1.0)), ids=["registered", "benchmark_options"])
+def test_batch_invariant_and_deterministic(options, eps):
     model = PerSeries(Linear(length=BATCH_EXACT_LENGTH))  # same arithmetic for every batch, any CPU
     x = series(12, BATCH_EXACT_LENGTH)
     y = model(x).argmax(dim=1)
-    kw = dict(steps=25, eps=3.0, alpha=3.0, progress=False)
+    kw = dict(steps=25, eps=eps, alpha=eps, progress=False, **options)
     whole = run_attack(model, x, y, "AS_CW_BUDGET", **kw)
     parts = run_attack(model, x, y, "AS_CW_BUDGET", batch_size=5, **kw)
     again = run_attack(model, x, y, "AS_CW_BUDGET", **kw)
