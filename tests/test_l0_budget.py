@@ -55,7 +55,7 @@ def test_a_returned_success_is_always_adversarial_and_failures_are_reported(opti
 
 # with the options, a box of 1 where the probe's shortlist misses 4 of the 12 series, so that the scan
 # runs on series split over two batches of 5 below
-@pytest.mark.parametrize("options, eps", zip(WITH_AND_WITHOUT_OPTIONS, (3.0, 1.0)), ids=["registered", "benchmark_options"])
+@pytest.mark.parametrize("options, eps", list(zip(WITH_AND_WITHOUT_OPTIONS, (3.0, 1.0))), ids=["registered", "benchmark_options"])
 def test_batch_invariant_and_deterministic(options, eps):
     model = PerSeries(Linear(length=BATCH_EXACT_LENGTH))  # same arithmetic for every batch, any CPU
     x = series(12, BATCH_EXACT_LENGTH)
