@@ -112,25 +112,26 @@ def restamp_verified(plan, models_dir, *, per_attack: int = 2, seed: int = 0, ba
     for cell in candidates:  # by the task's attack (a map reading is an attack with overrides)
         by_attack.setdefault(plan.tasks[cell].attack, []).append(cell)
     executor = CellExecutor(plan.profile, plan.store, Path(models_dir), backend or Backend())
+
+    def recomputed_identical(cell) -> bool:
+        # the same weights and, recomputed with the stored thread count, the same records bit for bit
+        if progress:
+            print(f"recomputing {cell.label()}", flush=True)
+        stored = plan.store.read(cell)
+        with torch_threads(stored.meta.get("torch_threads")):
+            _, records, meta, _ = executor.attack(plan.tasks[cell])
+        return meta.get("model", {}).get("weights_sha256") == stored.meta.get("model", {}).get("weights_sha256") \
+            and compare_records(stored.records, records)["identical"]
+
+    stamp = {"commit": git_commit(REPOSITORY_ROOT), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))}
     rows, carried, recomputed = [], 0, 0
     for group in by_attack.values():
         sample = [group[i] for i in sorted(rng.choice(len(group), size=min(per_attack, len(group)), replace=False))]
-        checked = []
-        for cell in sample:
-            if progress:
-                print(f"recomputing {cell.label()}", flush=True)
-            stored = plan.store.read(cell)
-            with torch_threads(stored.meta.get("torch_threads")):
-                _, records, meta, _ = executor.attack(plan.tasks[cell])
-            weights = meta.get("model", {}).get("weights_sha256")
-            identical = weights == stored.meta.get("model", {}).get("weights_sha256") \
-                and compare_records(stored.records, records)["identical"]
-            checked.append(dict(dataset=cell.dataset, model=cell.model, attack=cell.attack, identical=identical))
+        checked = [dict(dataset=c.dataset, model=c.model, attack=c.attack, identical=recomputed_identical(c))
+                   for c in sample]
         verified = all(row["identical"] for row in checked)
         if verified:
-            note = {"verified_refactor": [f"{r['dataset']}/{r['model']}/{r['attack']}" for r in checked],
-                    "commit": git_commit(REPOSITORY_ROOT),
-                    "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started))}
+            note = {"verified_refactor": [f"{r['dataset']}/{r['model']}/{r['attack']}" for r in checked], **stamp}
             for cell in group:
                 plan.store.restamp(cell, plan.configs[cell], plan.hashes[cell], note)
             carried, recomputed = carried + len(group), recomputed + len(checked)
